@@ -1,0 +1,5 @@
+"""gaitsim: muscle-driven simulation and analysis of human walking."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

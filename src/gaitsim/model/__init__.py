@@ -1,0 +1,1 @@
+"""Model descriptions: data classes, validation, file format and built-in models."""
