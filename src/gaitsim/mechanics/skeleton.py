@@ -62,7 +62,7 @@ class Pose:
 
     def point(self, local: Any) -> Any:
         """Ground position of a point given in this frame."""
-        vec = local if isinstance(local, ca.SX | ca.MX) else ca.DM(list(local))
+        vec = local if isinstance(local, ca.SX | ca.MX | ca.DM) else ca.DM(list(local))
         return self.p + self.R @ ca.reshape(vec, 3, 1)
 
 
@@ -165,7 +165,7 @@ class SkeletonSymbols:
             angular = inertia @ alpha + ca.cross(w, inertia @ w)
             if body_forces is not None:
                 linear_ext = body_forces[0:3, k]
-                angular_ext = body_forces[3:6, k] + ca.cross(com - pose.p, linear_ext)
+                angular_ext = body_forces[3:6, k] + ca.cross(pose.p - com, linear_ext)
                 linear = linear - linear_ext
                 angular = angular - angular_ext
             # Jv^T f through reverse mode on the COM velocity (linear in qd).

@@ -58,8 +58,16 @@ from gaitsim.errors import FileFormatError, ModelError
 from gaitsim.model import description as d
 from gaitsim.model.validation import validate
 
-__all__ = ["FORMAT", "VERSION", "model_to_dict", "model_from_dict", "read_model", "write_model",
-           "loads_model", "dumps_model"]
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "model_to_dict",
+    "model_from_dict",
+    "read_model",
+    "write_model",
+    "loads_model",
+    "dumps_model",
+]
 
 FORMAT = "gaitsim-model"
 VERSION = 1
@@ -181,8 +189,10 @@ def _convert(element: str, tp: Any, value: Any) -> Any:
             return tuple(_convert(f"{element}[{i}]", args[0], v) for i, v in enumerate(value))
         if len(value) != len(args):
             raise ModelError(element, f"must have {len(args)} entries, got {len(value)}")
-        return tuple(_convert(f"{element}[{i}]", a, v) for i, (a, v) in
-                     enumerate(zip(args, value, strict=True)))
+        return tuple(
+            _convert(f"{element}[{i}]", a, v)
+            for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ModelError(element, f"must be a number, got {value!r}")
@@ -226,8 +236,9 @@ def _dataclass(element: str, cls: Any, value: Any) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
     unknown = set(value) - set(fields)
     if unknown:
-        raise ModelError(element, f"unknown key(s) {sorted(unknown)}; "
-                                  f"expected some of {sorted(fields)}")
+        raise ModelError(
+            element, f"unknown key(s) {sorted(unknown)}; expected some of {sorted(fields)}"
+        )
     kwargs = {}
     for name, f in fields.items():
         sub = f"{element}.{name}" if element else name
@@ -247,8 +258,9 @@ def model_from_dict(data: dict[str, Any], *, source: str = "model") -> d.Model:
     if fmt != FORMAT:
         raise ModelError(f"{source}.format", f"expected {FORMAT!r}, got {fmt!r}")
     if version != VERSION:
-        raise ModelError(f"{source}.version", f"this gaitsim reads version {VERSION}, "
-                                              f"got {version!r}")
+        raise ModelError(
+            f"{source}.version", f"this gaitsim reads version {VERSION}, got {version!r}"
+        )
     model = _dataclass("", d.Model, data)
     return validate(model)
 
@@ -287,4 +299,3 @@ def read_model(path: str | Path) -> d.Model:
         return loads_model(text, source=str(path))
     except ModelError as exc:
         raise ModelError(f"{path}: {exc.element}", exc.problem) from None
-

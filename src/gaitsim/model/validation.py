@@ -245,7 +245,12 @@ def validate(model: Model) -> Model:
         e = f"actuators.{a.name}"
         _coordinate(f"{e}.coordinate", a.coordinate)
         _positive(f"{e}.optimal_force", a.optimal_force)
-        if _finite(f"{e}.min_control", a.min_control) > _finite(f"{e}.max_control", a.max_control):
+        # Control bounds may be infinite (OpenSim's default for coordinate actuators).
+        for attr in ("min_control", "max_control"):
+            value = getattr(a, attr)
+            if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+                raise ModelError(f"{e}.{attr}", f"must be a number, got {value!r}")
+        if a.min_control > a.max_control:
             raise ModelError(e, "min_control is above max_control")
 
     _unique("contact_spheres", [s.name for s in model.contact_spheres])

@@ -1,0 +1,242 @@
+"""The ``gaitsim`` command line: thin commands over the library.
+
+Every command prints a clear message and exits with status 1 on a gaitsim error (bad
+file, invalid model), naming the file, line or element.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gaitsim import __version__
+from gaitsim.errors import GaitsimError
+
+app = typer.Typer(
+    name="gaitsim",
+    help="Muscle-driven simulation and analysis of human walking.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+model_app = typer.Typer(help="Inspect, check and import models.", no_args_is_help=True)
+app.add_typer(model_app, name="model")
+console = Console()
+err_console = Console(stderr=True)
+
+
+def _fail(exc: Exception) -> None:
+    err_console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(1)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"gaitsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show version.")
+    ] = False,
+) -> None:
+    """gaitsim: muscle-driven simulation and analysis of human walking."""
+
+
+@app.command("models")
+def list_models() -> None:
+    """List the built-in models."""
+    from gaitsim.model.builtin import builtin_names, load_builtin
+
+    table = Table(title="Built-in models")
+    for col in ("name", "bodies", "coordinates", "muscles", "contacts", "mass (kg)"):
+        table.add_column(col)
+    for name in builtin_names():
+        m = load_builtin(name)
+        table.add_row(
+            name,
+            str(len(m.bodies)),
+            str(len(m.coordinates)),
+            str(len(m.muscles)),
+            str(len(m.contacts)),
+            f"{m.total_mass:.2f}",
+        )
+    console.print(table)
+
+
+@model_app.command("show")
+def model_show(
+    model: Annotated[str, typer.Argument(help="Built-in name, .toml or .osim file.")],
+) -> None:
+    """Describe a model: bodies, coordinates, muscles."""
+    from gaitsim.model.builtin import load_model
+
+    try:
+        m = load_model(model)
+    except (GaitsimError, KeyError) as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"[bold]{m.name}[/]: {len(m.bodies)} bodies, {len(m.coordinates)} "
+        f"coordinates, {len(m.muscles)} muscles, {len(m.contacts)} contacts, "
+        f"mass {m.total_mass:.2f} kg"
+    )
+    table = Table(title="Coordinates")
+    for col in ("name", "joint", "motion", "range", "locked"):
+        table.add_column(col)
+    for j in m.joints:
+        for c in j.coordinates:
+            unit = "deg" if c.motion.value == "rotational" else "m"
+            lo, hi = c.range
+            if unit == "deg":
+                lo, hi = lo * 57.29577951308232, hi * 57.29577951308232
+            table.add_row(
+                c.name,
+                j.name,
+                c.motion.value,
+                f"{lo:.1f} to {hi:.1f} {unit}",
+                "yes" if c.locked else "",
+            )
+    console.print(table)
+    if m.muscles:
+        mt = Table(title="Muscles")
+        for col in ("name", "Fmax (N)", "l_opt (m)", "l_ts (m)", "pennation (deg)", "tendon"):
+            mt.add_column(col)
+        for mu in m.muscles:
+            mt.add_row(
+                mu.name,
+                f"{mu.max_isometric_force:.0f}",
+                f"{mu.optimal_fiber_length:.4f}",
+                f"{mu.tendon_slack_length:.4f}",
+                f"{mu.pennation_angle_at_optimal * 57.29577951308232:.1f}",
+                mu.tendon.value,
+            )
+        console.print(mt)
+
+
+@model_app.command("check")
+def model_check(
+    model: Annotated[str, typer.Argument(help="Built-in name, .toml or .osim file.")],
+) -> None:
+    """Validate a model file and build its mechanics."""
+    from gaitsim.mechanics.model_functions import build
+    from gaitsim.model.builtin import load_model
+
+    try:
+        m = load_model(model)
+        t0 = time.perf_counter()
+        build(m)
+    except (GaitsimError, KeyError) as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"[green]ok[/]: {m.name} is valid; functions built in {time.perf_counter() - t0:.2f} s"
+    )
+
+
+@model_app.command("import")
+def model_import(
+    osim: Annotated[Path, typer.Argument(help="OpenSim model file (.osim).")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="gaitsim model file to write.")],
+    ignore_unsupported: Annotated[
+        bool, typer.Option(help="Warn about unsupported elements (e.g. wrapping) and skip them.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Overwrite the output file.")] = False,
+) -> None:
+    """Import an OpenSim .osim model into gaitsim's format (TOML)."""
+    import warnings
+
+    from gaitsim.io.osim import read_osim
+    from gaitsim.model.toml_format import write_model
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            m = read_osim(osim, ignore_unsupported=ignore_unsupported)
+        for w in caught:
+            err_console.print(f"[yellow]warning:[/] {w.message}")
+        write_model(m, output, overwrite=force)
+    except (GaitsimError, FileExistsError, FileNotFoundError) as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"wrote {output}: {len(m.bodies)} bodies, {len(m.coordinates)} coordinates, "
+        f"{len(m.muscles)} muscles"
+    )
+
+
+@app.command("id")
+def inverse_dynamics_command(
+    model: Annotated[str, typer.Option("--model", "-m", help="Built-in name, .toml or .osim.")],
+    coordinates: Annotated[Path, typer.Option(help="Coordinates (.mot/.sto), e.g. from IK.")],
+    external_loads: Annotated[
+        Path | None, typer.Option(help="OpenSim ExternalLoads XML naming the GRF data file.")
+    ] = None,
+    lowpass: Annotated[
+        float, typer.Option(help="Low-pass cut-off for coordinates (Hz); <= 0: no filter.")
+    ] = 6.0,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Result (.sto).")] = Path(
+        "inverse_dynamics.sto"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite the output file.")] = False,
+) -> None:
+    """Joint moments of a measured trial (inverse dynamics), written as an OpenSim .sto."""
+    from gaitsim import inverse_dynamics as idm
+    from gaitsim.io.external_loads import read_external_loads
+    from gaitsim.io.storage import read_storage, write_storage
+    from gaitsim.model.builtin import load_model
+
+    if output.exists() and not force:
+        _fail(FileExistsError(f"{output} exists; pass --force to overwrite it"))
+    try:
+        m = load_model(model)
+        table = read_storage(coordinates)
+        loads = data = None
+        if external_loads is not None:
+            loads = read_external_loads(external_loads)
+            data = read_storage(loads.resolve_datafile(external_loads))
+        t0 = time.perf_counter()
+        result = idm.inverse_dynamics(
+            m, table, loads, data, lowpass_cutoff=lowpass if lowpass > 0 else None
+        )
+        elapsed = time.perf_counter() - t0
+        write_storage(result.to_table(), output)
+    except (GaitsimError, FileNotFoundError, KeyError) as exc:
+        _fail(exc)
+        return
+    console.print(
+        f"wrote {output}: {len(result.time)} frames, "
+        f"{len(result.coordinate_names)} coordinates in {elapsed:.2f} s"
+    )
+
+
+@app.command("demo")
+def demo(
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for outputs.")] = Path(
+        "demo_output"
+    ),
+) -> None:
+    """The main job on the built-in models (until simulations exist: their mechanics)."""
+    from gaitsim.demo import run_demo
+
+    try:
+        summary = run_demo(output, console=console)
+    except GaitsimError as exc:
+        _fail(exc)
+        return
+    (output / "summary.json").write_text(json.dumps(summary, indent=2))
+    console.print(f"[green]done[/]: outputs in {output}/")
+
+
+def run() -> None:  # pragma: no cover - console entry point helper
+    """Run the CLI (for ``python -m gaitsim``)."""
+    app(prog_name="gaitsim")
+    sys.exit(0)

@@ -1,0 +1,1 @@
+"""Mechanics: pure-math muscle, contact and multibody building blocks."""
