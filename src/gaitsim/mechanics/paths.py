@@ -13,14 +13,26 @@ replaces the switch by a smooth weight ::
 
     w(q) = sigma((q - lo) / eps) * sigma((hi - q) / eps),   sigma(x) = 1 / (1 + exp(-x))
 
-and places the point at ``w p + (1 - w) p_chord``, where ``p_chord`` is the point on the
-straight segment between the nearest always-active neighbours (at the point's place
-along a run of consecutive conditional points). With ``w = 1`` the point is where the
-model puts it; with ``w = 0`` it lies on the chord and the length is the chord's, exactly
-as if the point were absent. ``eps`` (default 0.005 rad, :data:`DEFAULT_SMOOTHING`) sets
+and places the point at ``w p + (1 - w) m``, where ``m`` is the midpoint between the
+previous point's (smoothed) place and the next point that is in the path. For a run of
+consecutive conditional points, "the next point in the path" is itself blended from the
+right: ``N_k = w_(k+1) p_(k+1) + (1 - w_(k+1)) N_(k+1)``, ending at the first
+unconditional point. With weights of exactly 0 or 1 an absent point lies on the straight
+segment between its active neighbours, so the length is exactly OpenSim's (the point is
+as good as removed); with ``w = 1`` the point is where the model puts it. ``eps`` (default 0.005 rad, :data:`DEFAULT_SMOOTHING`) sets
 the width of the transition: within about ``4 eps`` of a range end the smooth length
 differs from OpenSim's; elsewhere the two agree to rounding. Pass ``smoothing=0`` for
 OpenSim's exact switch (not differentiable at the range ends; for checks only).
+
+Wrapping over cylinders
+-----------------------
+A muscle's :attr:`~gaitsim.model.description.Muscle.wraps` name segments (two consecutive
+path points) that may wrap over one of the model's wrap cylinders; such a segment's
+length is that of :func:`gaitsim.mechanics.wrapping.cylinder_wrap` (closed form, C1 at
+lift-off) instead of the straight distance. The end points of a wrapped segment are the
+points as placed above (conditional points smoothed). :func:`muscle_length` takes the
+muscle; :func:`path_length` takes a path and finds its wraps from the skeleton's model
+(the muscle whose ``path`` it is), so that both give the same length.
 """
 
 from __future__ import annotations
@@ -31,14 +43,18 @@ from typing import Any
 import casadi as ca
 
 from gaitsim.mechanics.functions import evaluate
+from gaitsim.mechanics.rotations import body_fixed_xyz
 from gaitsim.mechanics.skeleton import SkeletonSymbols
+from gaitsim.mechanics.wrapping import cylinder_wrap
 from gaitsim.model.description import (
     ConditionalPathPoint,
     MovingPathPoint,
+    Muscle,
     PathElement,
+    PathWrap,
 )
 
-__all__ = ["DEFAULT_SMOOTHING", "path_points", "path_length"]
+__all__ = ["DEFAULT_SMOOTHING", "path_points", "path_length", "muscle_length"]
 
 DEFAULT_SMOOTHING = 0.005
 
@@ -81,24 +97,68 @@ def path_points(
         start = i
         while i < len(path) and not fixed[i]:
             i += 1
-        before, after = raw[start - 1], raw[i]
-        run = i - start
+        weights = {}
         for k in range(start, i):
-            frac = (k - start + 1) / (run + 1)
-            chord = before + frac * (after - before)
             point = path[k]
             assert isinstance(point, ConditionalPathPoint)
-            w = _weight(point, skeleton, smoothing)
-            out[k] = w * raw[k] + (1.0 - w) * chord
+            weights[k] = _weight(point, skeleton, smoothing)
+        # Next point in the path, seen from each point of the run (right to left).
+        following = {i - 1: raw[i]}
+        for k in range(i - 2, start - 1, -1):
+            w = weights[k + 1]
+            following[k] = w * raw[k + 1] + (1.0 - w) * following[k + 1]
+        for k in range(start, i):
+            w = weights[k]
+            midpoint = 0.5 * (out[k - 1] + following[k])
+            out[k] = w * raw[k] + (1.0 - w) * midpoint
     return out
 
 
+def _wraps_of(path: Sequence[PathElement], skeleton: SkeletonSymbols) -> tuple[PathWrap, ...]:
+    """The wraps of the skeleton model's muscle whose path is ``path`` (none if no muscle)."""
+    muscles = skeleton.model.muscles
+    for m in muscles:
+        if m.path is path:
+            return m.wraps
+    matches = [m for m in muscles if m.path == tuple(path)]
+    if len({m.wraps for m in matches}) == 1:
+        return matches[0].wraps
+    return ()
+
+
 def path_length(
-    path: Sequence[PathElement], skeleton: SkeletonSymbols, smoothing: float = DEFAULT_SMOOTHING
+    path: Sequence[PathElement],
+    skeleton: SkeletonSymbols,
+    smoothing: float = DEFAULT_SMOOTHING,
+    wraps: Sequence[PathWrap] | None = None,
 ) -> Any:
-    """Length of the polyline through the path's points (SX scalar)."""
+    """Length of the path (SX scalar): the polyline through its points, with wrapped segments.
+
+    ``wraps`` defaults to the wraps of the model's muscle whose path this is (see the
+    module docstring); pass ``()`` for the bare polyline.
+    """
+    if wraps is None:
+        wraps = _wraps_of(path, skeleton)
     pts = path_points(path, skeleton, smoothing)
+    index = {p.name: i for i, p in enumerate(path)}
+    by_segment = {index[w.start]: w for w in wraps}
+    cylinders = {c.name: c for c in skeleton.model.wrap_cylinders}
     length: Any = 0.0
-    for a, b in zip(pts[:-1], pts[1:], strict=True):
-        length = length + ca.norm_2(b - a)
+    for i, (a, b) in enumerate(zip(pts[:-1], pts[1:], strict=True)):
+        wrap = by_segment.get(i)
+        if wrap is None:
+            length = length + ca.norm_2(b - a)
+            continue
+        cyl = cylinders[wrap.cylinder]
+        pose = skeleton.poses[cyl.body]
+        centre = pose.point(cyl.translation)
+        axes = pose.R @ ca.DM(body_fixed_xyz(cyl.orientation))
+        length = length + cylinder_wrap(a, b, centre, axes, cyl.radius, cyl.quadrant).length
     return length
+
+
+def muscle_length(
+    muscle: Muscle, skeleton: SkeletonSymbols, smoothing: float = DEFAULT_SMOOTHING
+) -> Any:
+    """Muscle-tendon length (SX scalar) of ``muscle``, its wraps included."""
+    return path_length(muscle.path, skeleton, smoothing, wraps=muscle.wraps)

@@ -1,0 +1,12 @@
+from gaitsim.io.external_loads import AppliedLoad as AppliedLoad
+from gaitsim.io.external_loads import ExternalForce as ExternalForce
+from gaitsim.io.external_loads import ExternalLoads as ExternalLoads
+from gaitsim.io.external_loads import applied_loads as applied_loads
+from gaitsim.io.external_loads import read_external_loads as read_external_loads
+from gaitsim.io.external_loads import write_external_loads as write_external_loads
+from gaitsim.io.storage import TimeSeriesTable as TimeSeriesTable
+from gaitsim.io.storage import read_storage as read_storage
+from gaitsim.io.storage import write_storage as write_storage
+from gaitsim.io.trc import MarkerTable as MarkerTable
+from gaitsim.io.trc import read_trc as read_trc
+from gaitsim.io.trc import write_trc as write_trc
