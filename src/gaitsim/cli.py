@@ -133,7 +133,7 @@ def model_check(
     try:
         m = load_model(model)
         t0 = time.perf_counter()
-        build(m)
+        build(m).build_all()
     except (GaitsimError, KeyError) as exc:
         _fail(exc)
         return

@@ -63,8 +63,8 @@ def compile_function(
         Compiler optimisation flag; ``-O1`` compiles large generated files much faster
         than ``-O3`` at a small cost in speed.
     with_derivatives
-        Also generate forward/reverse derivative functions, so that derivatives of the
-        loaded function are themselves compiled.
+        Also compile the function's Jacobian into the same library, so that
+        ``loaded.jacobian()`` is compiled too.
 
     Raises
     ------
@@ -76,10 +76,10 @@ def compile_function(
     if cc is None:
         raise CompilationError("no C compiler found (set CC or install gcc)")
     options = {"with_header": False}
-    if with_derivatives:
-        options["generate_forward"] = True
-        options["generate_reverse"] = True
-    key_source = function.serialize() + repr(sorted(options.items())) + optimization
+    key_source = (
+        function.serialize() + repr(sorted(options.items())) + optimization
+        + str(with_derivatives)
+    )
     key = hashlib.sha256(key_source.encode()).hexdigest()[:20]
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True)
@@ -90,7 +90,8 @@ def compile_function(
             generator = ca.CodeGenerator(source_name, options)
             generator.add(function)
             if with_derivatives:
-                # Jacobian-based derivatives are what IPOPT-style callers ask for.
+                # CasADi's external() finds "jac_<name>" in the same library and uses it
+                # for the loaded function's Jacobian.
                 generator.add(function.jacobian())
             generator.generate(tmp + os.sep)
             source = Path(tmp) / source_name

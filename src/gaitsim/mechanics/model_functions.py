@@ -16,7 +16,8 @@ once per model and option set; evaluation is then cheap (see ``benchmarks/``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import casadi as ca
@@ -33,7 +34,7 @@ from gaitsim.mechanics.muscle import (
 from gaitsim.mechanics.paths import DEFAULT_SMOOTHING, path_length
 from gaitsim.mechanics.rotations import body_fixed_xyz
 from gaitsim.mechanics.skeleton import SkeletonSymbols, build_skeleton
-from gaitsim.model.description import Model, Muscle
+from gaitsim.model.description import Model, Muscle, TendonModel
 from gaitsim.model.validation import validate
 
 __all__ = ["BuildOptions", "ModelFunctions", "build"]
@@ -53,55 +54,239 @@ class BuildOptions:
     conditional_smoothing: float = DEFAULT_SMOOTHING
 
 
-@dataclass(frozen=True)
 class ModelFunctions:
-    """The model's mechanics as CasADi functions (see the module docstring for orders)."""
+    """The model's mechanics as CasADi functions (see the module docstring for orders).
 
-    model: Model
-    options: BuildOptions
-    body_poses: ca.Function
-    """``(q) -> (positions 3 x n_b, rotations 3 x 3 n_b)``: body frames in ground."""
-    centre_of_mass: ca.Function
-    """``(q) -> com 3x1``."""
-    marker_positions: ca.Function
-    """``(q) -> 3 x n_markers``."""
-    mass_matrix: ca.Function
-    """``(q) -> M n_q x n_q``."""
-    bias_forces: ca.Function
-    """``(q, qd) -> c n_q``: generalised forces needed for zero acceleration (Coriolis,
-    centrifugal, gravity), so that ``tau = M qdd + c``."""
-    inverse_dynamics: ca.Function
-    """``(q, qd, qdd, body_forces) -> tau``."""
-    forward_dynamics: ca.Function
-    """``(q, qd, tau, body_forces) -> qdd`` (solves ``M qdd = tau - c``)."""
-    muscle_tendon_lengths: ca.Function
-    """``(q) -> l_mt n_m``."""
-    moment_arms: ca.Function
-    """``(q) -> r n_m x n_q`` with ``r = -d l_mt / d q``."""
-    lengthening_velocities: ca.Function
-    """``(q, qd) -> v_mt n_m``."""
-    limit_torques: ca.Function
-    """``(q, qd) -> tau_limit n_q``: passive torques at range limits."""
-    contact_forces: ca.Function
-    """``(q, qd) -> (forces 3 x n_c on each sphere in ground, points 3 x n_c, tau n_q)``."""
-    muscle_rigid: ca.Function
-    """``(l_mt, v_mt, a) -> (tendon_force, fiber_length, fiber_velocity, active_fiber_force,
-    passive_fiber_force)``, all n_m: rigid-tendon muscles (every muscle treated as rigid)."""
-    muscle_compliant: ca.Function
-    """``(l_mt, v_mt, a, f_t, df_t) -> (tendon_force, residual, fiber_length, fiber_velocity)``:
-    compliant tendon in implicit form; ``f_t`` is the normalised tendon force state and
-    ``df_t`` its time derivative; ``residual = 0`` is the fibre-tendon equilibrium."""
-    muscle_compliant_explicit: ca.Function
-    """``(l_mt, v_mt, a, f_t) -> (tendon_force, df_t)``: compliant tendon, explicit form."""
-    activation_rate: ca.Function
-    """``(e, a) -> da/dt`` (De Groote et al. 2016 activation dynamics), n_m."""
-    actuator_matrix: np.ndarray = field(repr=False)
-    """``n_q x n_actuators``: ``tau = actuator_matrix @ controls`` for coordinate actuators."""
+    Each function is built on first use and kept, so a caller that needs only inverse
+    dynamics does not pay for muscles and contact. Do not construct directly: use
+    :func:`build`.
+    """
+
+    def __init__(self, model: Model, options: BuildOptions) -> None:
+        self.model = model
+        self.options = options
 
     @property
     def n_q(self) -> int:
         """Number of coordinates."""
         return len(self.model.coordinate_names)
+
+    FUNCTION_NAMES = (
+        "body_poses",
+        "centre_of_mass",
+        "marker_positions",
+        "mass_matrix",
+        "bias_forces",
+        "inverse_dynamics",
+        "forward_dynamics",
+        "muscle_tendon_lengths",
+        "moment_arms",
+        "lengthening_velocities",
+        "limit_torques",
+        "contact_forces",
+        "muscle_rigid",
+        "muscle_compliant",
+        "muscle_compliant_explicit",
+        "activation_rate",
+        "implicit_dynamics",
+    )
+
+    def build_all(self) -> ModelFunctions:
+        """Build every function now (for timing, or to surface errors early)."""
+        for name in self.FUNCTION_NAMES:
+            getattr(self, name)
+        return self
+
+    # -- symbolic building blocks (shared by the functions below) ------------------------
+    @cached_property
+    def skeleton(self) -> SkeletonSymbols:
+        """Symbolic body poses (see :mod:`gaitsim.mechanics.skeleton`)."""
+        return build_skeleton(self.model)
+
+    @cached_property
+    def _tau_free(self) -> Any:
+        return self.skeleton.inverse_dynamics(None)
+
+    @cached_property
+    def _lengths(self) -> Any:
+        sk = self.skeleton
+        smoothing = self.options.conditional_smoothing
+        lengths = [path_length(m.path, sk, smoothing) for m in self.model.muscles]
+        return ca.vertcat(*lengths) if lengths else ca.SX(0, 1)
+
+    @cached_property
+    def _contact(self) -> tuple[Any, Any, Any]:
+        return _contact(self.model, self.skeleton)
+
+    @cached_property
+    def _muscles(self) -> dict[str, ca.Function]:
+        return _muscle_functions(self.model.muscles)
+
+    # -- kinematics ----------------------------------------------------------------------
+    @cached_property
+    def body_poses(self) -> ca.Function:
+        """``(q) -> (positions 3 x n_b, rotations 3 x 3 n_b)``: body frames in ground."""
+        sk, bodies = self.skeleton, self.model.bodies
+        positions = ca.horzcat(*[sk.poses[b.name].p for b in bodies])
+        rotations = ca.horzcat(*[sk.poses[b.name].R for b in bodies])
+        return ca.Function(
+            "body_poses", [sk.q], [positions, rotations], ["q"], ["positions", "rotations"]
+        )
+
+    @cached_property
+    def centre_of_mass(self) -> ca.Function:
+        """``(q) -> com 3x1``."""
+        sk = self.skeleton
+        return ca.Function("centre_of_mass", [sk.q], [sk.centre_of_mass()], ["q"], ["com"])
+
+    @cached_property
+    def marker_positions(self) -> ca.Function:
+        """``(q) -> 3 x n_markers``."""
+        sk = self.skeleton
+        markers = [sk.point(m.body, m.location) for m in self.model.markers]
+        out = ca.horzcat(*markers) if markers else ca.SX(3, 0)
+        return ca.Function("marker_positions", [sk.q], [out], ["q"], ["positions"])
+
+    # -- dynamics ------------------------------------------------------------------------
+    @cached_property
+    def mass_matrix(self) -> ca.Function:
+        """``(q) -> M n_q x n_q``."""
+        sk = self.skeleton
+        mass = ca.jacobian(self._tau_free, sk.qdd)
+        return ca.Function("mass_matrix", [sk.q], [mass], ["q"], ["M"])
+
+    @cached_property
+    def bias_forces(self) -> ca.Function:
+        """``(q, qd) -> c n_q``: generalised forces needed for zero acceleration (Coriolis,
+        centrifugal, gravity), so that ``tau = M qdd + c``."""
+        sk = self.skeleton
+        bias = ca.substitute(self._tau_free, sk.qdd, ca.SX.zeros(sk.qdd.shape))
+        return ca.Function("bias_forces", [sk.q, sk.qd], [bias], ["q", "qd"], ["c"])
+
+    @cached_property
+    def inverse_dynamics(self) -> ca.Function:
+        """``(q, qd, qdd, body_forces) -> tau``."""
+        sk = self.skeleton
+        body_forces = ca.SX.sym("body_forces", 6, len(self.model.bodies))
+        tau = sk.inverse_dynamics(body_forces)
+        return ca.Function(
+            "inverse_dynamics",
+            [sk.q, sk.qd, sk.qdd, body_forces],
+            [tau],
+            ["q", "qd", "qdd", "body_forces"],
+            ["tau"],
+        )
+
+    @cached_property
+    def forward_dynamics(self) -> ca.Function:
+        """``(q, qd, tau, body_forces) -> qdd`` (solves ``M qdd = tau - c``)."""
+        n, nb = self.n_q, len(self.model.bodies)
+        # MX around the SX building blocks, with a sparse linear solve.
+        qm, qdm = ca.MX.sym("q", n), ca.MX.sym("qd", n)
+        taum, bfm = ca.MX.sym("tau", n), ca.MX.sym("body_forces", 6, nb)
+        rhs = taum - self.inverse_dynamics(qm, qdm, ca.MX.zeros(n, 1), bfm)
+        qdd = ca.solve(self.mass_matrix(qm), rhs, "symbolicqr")
+        return ca.Function(
+            "forward_dynamics",
+            [qm, qdm, taum, bfm],
+            [qdd],
+            ["q", "qd", "tau", "body_forces"],
+            ["qdd"],
+        )
+
+    # -- muscle paths --------------------------------------------------------------------
+    @cached_property
+    def muscle_tendon_lengths(self) -> ca.Function:
+        """``(q) -> l_mt n_m``."""
+        q = self.skeleton.q
+        return ca.Function("muscle_tendon_lengths", [q], [self._lengths], ["q"], ["l_mt"])
+
+    @cached_property
+    def moment_arms(self) -> ca.Function:
+        """``(q) -> r n_m x n_q`` with ``r = -d l_mt / d q``."""
+        q = self.skeleton.q
+        return ca.Function("moment_arms", [q], [-ca.jacobian(self._lengths, q)], ["q"], ["r"])
+
+    @cached_property
+    def lengthening_velocities(self) -> ca.Function:
+        """``(q, qd) -> v_mt n_m``."""
+        sk = self.skeleton
+        v = ca.jtimes(self._lengths, sk.q, sk.qd)
+        return ca.Function("lengthening_velocities", [sk.q, sk.qd], [v], ["q", "qd"], ["v_mt"])
+
+    # -- other forces --------------------------------------------------------------------
+    @cached_property
+    def limit_torques(self) -> ca.Function:
+        """``(q, qd) -> tau_limit n_q``: passive torques at range limits."""
+        sk = self.skeleton
+        tau = _limit_torques(self.model, sk)
+        return ca.Function("limit_torques", [sk.q, sk.qd], [tau], ["q", "qd"], ["tau"])
+
+    @cached_property
+    def contact_forces(self) -> ca.Function:
+        """``(q, qd) -> (forces 3 x n_c on each sphere in ground, points 3 x n_c, tau n_q)``."""
+        sk = self.skeleton
+        return ca.Function(
+            "contact_forces",
+            [sk.q, sk.qd],
+            list(self._contact),
+            ["q", "qd"],
+            ["forces", "points", "tau"],
+        )
+
+    @cached_property
+    def actuator_matrix(self) -> np.ndarray:
+        """``n_q x n_actuators``: ``tau = actuator_matrix @ controls`` (coordinate actuators)."""
+        matrix = np.zeros((self.n_q, len(self.model.actuators)))
+        index = {name: i for i, name in enumerate(self.model.coordinate_names)}
+        for k, a in enumerate(self.model.actuators):
+            matrix[index[a.coordinate], k] = a.optimal_force
+        return matrix
+
+    # -- muscles -------------------------------------------------------------------------
+    @cached_property
+    def muscle_rigid(self) -> ca.Function:
+        """``(l_mt, v_mt, a) -> (tendon_force, fiber_length, fiber_velocity, active_fiber_force,
+        passive_fiber_force)``, all n_m: rigid-tendon muscles (every muscle treated as rigid)."""
+        return self._muscles["muscle_rigid"]
+
+    @cached_property
+    def muscle_compliant(self) -> ca.Function:
+        """``(l_mt, v_mt, a, f_t, df_t) -> (tendon_force, residual, fiber_length, fiber_velocity)``:
+        compliant tendon in implicit form; ``f_t`` is the normalised tendon force state and
+        ``df_t`` its time derivative; ``residual = 0`` is the fibre-tendon equilibrium."""
+        return self._muscles["muscle_compliant"]
+
+    @cached_property
+    def muscle_compliant_explicit(self) -> ca.Function:
+        """``(l_mt, v_mt, a, f_t) -> (tendon_force, df_t)``: compliant tendon, explicit form."""
+        return self._muscles["muscle_compliant_explicit"]
+
+    @cached_property
+    def activation_rate(self) -> ca.Function:
+        """``(e, a) -> da/dt`` (De Groote et al. 2016 activation dynamics), n_m."""
+        return self._muscles["activation_rate"]
+
+    @cached_property
+    def implicit_dynamics(self) -> ca.Function:
+        """``(q, qd, qdd, a, f_t, df_t, u) -> (skeleton_residual n_q, muscle_residual n_m)``.
+
+        The implicit musculoskeletal dynamics used in collocation (De Groote et al. 2016;
+        Falisse et al. 2019): ``skeleton_residual = ID(q, qd, qdd) - r(q)^T F_T - tau_contact
+        - tau_limit - A u`` is zero when the accelerations are consistent with the forces, and
+        ``muscle_residual`` is the fibre-tendon equilibrium of every compliant muscle (for a
+        rigid-tendon muscle, ``f_t - F_T / Fmax``, so ``f_t`` carries its normalised force).
+        ``u`` are the coordinate actuators' controls."""
+        sk = self.skeleton
+        return _implicit_dynamics(
+            self.model,
+            sk,
+            self._lengths,
+            self._tau_free,
+            _limit_torques(self.model, sk),
+            self._contact[2],
+            self.actuator_matrix,
+        )
 
 
 def _limit_torques(model: Model, sk: SkeletonSymbols) -> Any:
@@ -167,99 +352,47 @@ def _contact(model: Model, sk: SkeletonSymbols) -> tuple[Any, Any, Any]:
 
 
 def build(model: Model, options: BuildOptions | None = None) -> ModelFunctions:
-    """Build the CasADi functions of ``model`` (validated first)."""
-    options = options or BuildOptions()
+    """The CasADi functions of ``model`` (validated first; each built on first use)."""
     validate(model)
-    sk = build_skeleton(model)
-    q, qd, qdd = sk.q, sk.qd, sk.qdd
-    nb = len(model.bodies)
-    body_forces = ca.SX.sym("body_forces", 6, nb)
-    tau_sym = ca.SX.sym("tau", q.shape[0])
+    return ModelFunctions(model, options or BuildOptions())
 
-    positions = ca.horzcat(*[sk.poses[b.name].p for b in model.bodies])
-    rotations = ca.horzcat(*[sk.poses[b.name].R for b in model.bodies])
-    body_poses = ca.Function(
-        "body_poses", [q], [positions, rotations], ["q"], ["positions", "rotations"]
-    )
-    com = ca.Function("centre_of_mass", [q], [sk.centre_of_mass()], ["q"], ["com"])
-    markers = [sk.point(m.body, m.location) for m in model.markers]
-    marker_positions = ca.Function(
-        "marker_positions",
-        [q],
-        [ca.horzcat(*markers) if markers else ca.SX(3, 0)],
-        ["q"],
-        ["positions"],
-    )
 
-    tau = sk.inverse_dynamics(body_forces)
-    inverse_dynamics = ca.Function(
-        "inverse_dynamics",
-        [q, qd, qdd, body_forces],
-        [tau],
-        ["q", "qd", "qdd", "body_forces"],
-        ["tau"],
-    )
-    tau_free = sk.inverse_dynamics(None)
-    mass = ca.jacobian(tau_free, qdd)
-    bias = ca.substitute(tau_free, qdd, ca.SX.zeros(qdd.shape))
-    mass_matrix = ca.Function("mass_matrix", [q], [mass], ["q"], ["M"])
-    bias_forces = ca.Function("bias_forces", [q, qd], [bias], ["q", "qd"], ["c"])
-
-    # Forward dynamics in MX around the SX building blocks, with a sparse linear solve.
-    qm, qdm = ca.MX.sym("q", q.shape[0]), ca.MX.sym("qd", q.shape[0])
-    taum, bfm = ca.MX.sym("tau", q.shape[0]), ca.MX.sym("body_forces", 6, nb)
-    zero = ca.MX.zeros(q.shape[0], 1)
-    rhs = taum - inverse_dynamics(qm, qdm, zero, bfm)
-    qdd_fd = ca.solve(mass_matrix(qm), rhs, "symbolicqr")
-    forward_dynamics = ca.Function(
-        "forward_dynamics",
-        [qm, qdm, taum, bfm],
-        [qdd_fd],
-        ["q", "qd", "tau", "body_forces"],
-        ["qdd"],
-    )
-    del tau_sym
-    muscle_fns = _muscle_functions(model.muscles)
-
-    lengths = [path_length(m.path, sk, options.conditional_smoothing) for m in model.muscles]
-    lmt = ca.vertcat(*lengths) if lengths else ca.SX(0, 1)
-    muscle_tendon_lengths = ca.Function("muscle_tendon_lengths", [q], [lmt], ["q"], ["l_mt"])
-    moment_arms = ca.Function("moment_arms", [q], [-ca.jacobian(lmt, q)], ["q"], ["r"])
-    lengthening_velocities = ca.Function(
-        "lengthening_velocities", [q, qd], [ca.jtimes(lmt, q, qd)], ["q", "qd"], ["v_mt"]
-    )
-    limit_torques = ca.Function(
-        "limit_torques", [q, qd], [_limit_torques(model, sk)], ["q", "qd"], ["tau"]
-    )
-    forces, points, tau_contact = _contact(model, sk)
-    contact_forces = ca.Function(
-        "contact_forces",
-        [q, qd],
-        [forces, points, tau_contact],
-        ["q", "qd"],
-        ["forces", "points", "tau"],
-    )
-    actuator_matrix = np.zeros((q.shape[0], len(model.actuators)))
-    for k, a in enumerate(model.actuators):
-        actuator_matrix[sk.coordinate_index[a.coordinate], k] = a.optimal_force
-
-    return ModelFunctions(
-        model=model,
-        options=options,
-        body_poses=body_poses,
-        centre_of_mass=com,
-        marker_positions=marker_positions,
-        mass_matrix=mass_matrix,
-        bias_forces=bias_forces,
-        inverse_dynamics=inverse_dynamics,
-        forward_dynamics=forward_dynamics,
-        muscle_tendon_lengths=muscle_tendon_lengths,
-        moment_arms=moment_arms,
-        lengthening_velocities=lengthening_velocities,
-        limit_torques=limit_torques,
-        contact_forces=contact_forces,
-        actuator_matrix=actuator_matrix,
-        **muscle_fns,
+def _implicit_dynamics(
+    model: Model,
+    sk: SkeletonSymbols,
+    lmt: Any,
+    tau_free: Any,
+    tau_limit: Any,
+    tau_contact: Any,
+    actuator_matrix: np.ndarray,
+) -> ca.Function:
+    n = len(model.muscles)
+    act, ft, dft = ca.SX.sym("a", n), ca.SX.sym("f_t", n), ca.SX.sym("df_t", n)
+    u = ca.SX.sym("u", len(model.actuators))
+    vmt = ca.jtimes(lmt, sk.q, sk.qd)
+    tendon_forces, residuals = [], []
+    for i, m in enumerate(model.muscles):
+        p = muscle_parameters(m)
+        if m.tendon is TendonModel.RIGID:
+            state = rigid_tendon_state(p, lmt[i], vmt[i], act[i])
+            tendon_forces.append(state.tendon_force)
+            residuals.append(ft[i] - state.tendon_force / m.max_isometric_force)
+        else:
+            state = compliant_tendon_state_implicit(p, lmt[i], vmt[i], act[i], ft[i], dft[i])
+            tendon_forces.append(state.tendon_force)
+            residuals.append(state.equilibrium_residual)
+    f_t = ca.vertcat(*tendon_forces) if tendon_forces else ca.SX(0, 1)
+    # r^T F with r = -dl/dq, by reverse-mode differentiation (no Jacobian formed).
+    tau_muscles = -ca.jtimes(lmt, sk.q, f_t, True) if n else ca.SX.zeros(sk.q.shape[0], 1)
+    tau_actuators = ca.mtimes(ca.DM(actuator_matrix), u) if u.shape[0] else 0.0
+    skeleton = tau_free - tau_muscles - tau_contact - tau_limit - tau_actuators
+    muscle = ca.vertcat(*residuals) if residuals else ca.SX(0, 1)
+    return ca.Function(
+        "implicit_dynamics",
+        [sk.q, sk.qd, sk.qdd, act, ft, dft, u],
+        [skeleton, muscle],
+        ["q", "qd", "qdd", "a", "f_t", "df_t", "u"],
+        ["skeleton_residual", "muscle_residual"],
     )
 
 
