@@ -77,8 +77,7 @@ def compile_function(
         raise CompilationError("no C compiler found (set CC or install gcc)")
     options = {"with_header": False}
     key_source = (
-        function.serialize() + repr(sorted(options.items())) + optimization
-        + str(with_derivatives)
+        function.serialize() + repr(sorted(options.items())) + optimization + str(with_derivatives)
     )
     key = hashlib.sha256(key_source.encode()).hexdigest()[:20]
     folder = cache_folder()

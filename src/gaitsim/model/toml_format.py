@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import tomllib
 import types
 import typing
@@ -272,10 +273,11 @@ def loads_model(text: str, *, source: str = "<string>") -> d.Model:
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         if line is None:
-            import re
-
-            m = re.search(r"line (\d+)", str(exc))
-            line = int(m.group(1)) if m else None
+            match = re.search(r"line (\d+)", str(exc))
+            if match:
+                line = int(match.group(1))
+            elif "end of document" in str(exc):
+                line = text.count("\n") + 1
         raise FileFormatError(source, line, f"not valid TOML: {exc}") from None
     return model_from_dict(data, source=source)
 
