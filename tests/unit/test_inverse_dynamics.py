@@ -33,6 +33,7 @@ from gaitsim.model.description import (
 
 MASS, LENGTH, IZZ, G = 2.0, 0.8, 0.05, 9.81
 
+
 def _pendulum(gravity: float = G) -> Model:
     """A rigid pendulum pinned at the ground origin; COM at (0, -L, 0) in the body."""
     body = Body("rod", MASS, (0.0, -LENGTH, 0.0), (0.02, 0.03, IZZ, 0.0, 0.0, 0.0))

@@ -307,7 +307,7 @@ GOOD_FORCE = (
     '<ExternalForce name="a"><applied_to_body>b</applied_to_body>'
     "<force_identifier>f</force_identifier></ExternalForce>"
 )
-MALFORMED = {
+MALFORMED: dict[str, tuple[str | bytes, int, str]] = {
     "mismatched tag": (
         "<OpenSimDocument>\n<ExternalLoads>\n<objects>\n</object>\n</ExternalLoads>\n",
         4,

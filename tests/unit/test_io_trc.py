@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 from gaitsim.errors import FileFormatError
 from gaitsim.io import MarkerTable, read_trc, write_trc
@@ -166,7 +167,7 @@ def replace_line(text: str, line: int, new: str) -> str:
     return "\n".join(lines)
 
 
-MALFORMED = {
+MALFORMED: dict[str, tuple[str, int, str]] = {
     "no PathFileType": (replace_line(STANDARD, 1, "Path\t4"), 1, "PathFileType"),
     "missing key": (
         replace_line(METRES, 2, "DataRate\tNumFrames\tNumMarkers\tUnitz"),
@@ -276,11 +277,11 @@ def marker_tables(draw: st.DrawFn) -> MarkerTable:
     n = draw(st.integers(1, 6))
     rate = draw(st.floats(1, 2000))
     time = draw(st.floats(0, 10)) + np.arange(n) / rate
-    coords = draw(st.lists(_COORD, min_size=3 * n * len(names), max_size=3 * n * len(names)))
+    positions = draw(hnp.arrays(np.float64, (n, len(names), 3), elements=_COORD))
     return MarkerTable(
         marker_names=tuple(names),
         time=time,
-        positions=np.array(coords).reshape(n, len(names), 3),
+        positions=positions,
         rate=rate,
     )
 

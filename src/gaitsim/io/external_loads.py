@@ -40,7 +40,7 @@ from xml.parsers import expat
 import numpy as np
 
 from gaitsim.errors import FileFormatError
-from gaitsim.io.storage import StrPath, TimeSeriesTable, _parse_float
+from gaitsim.io.storage import StrPath, TimeSeriesTable, _parse_float, _show
 
 __all__ = [
     "AppliedLoad",
@@ -277,7 +277,7 @@ def _boolean(doc: _Document, element: ET.Element, tag: str) -> bool | None:
         return True
     if value in ("false", "0"):
         return False
-    raise doc.error(found[1], f"<{tag}> must be true or false, got {found[0]!r}")
+    raise doc.error(found[1], f"<{tag}> must be true or false, got {_show(found[0])}")
 
 
 def _frame(doc: _Document, element: ET.Element, tag: str, default: str | None) -> str:
@@ -287,7 +287,9 @@ def _frame(doc: _Document, element: ET.Element, tag: str, default: str | None) -
         return value
     if default is None:
         where = found[1] if found is not None else element
-        raise doc.error(where, f"<{tag}> of ExternalForce {element.get('name')!r} is missing")
+        raise doc.error(
+            where, f"<{tag}> of ExternalForce {_show(element.get('name') or '')} is missing"
+        )
     return default
 
 
@@ -297,7 +299,10 @@ def _external_force(doc: _Document, element: ET.Element) -> ExternalForce:
         raise doc.error(element, "<ExternalForce> without a name attribute")
     disabled = _boolean(doc, element, "isDisabled")
     applies = _boolean(doc, element, "appliesForce")
-    enabled = applies if applies is not None else not disabled if disabled is not None else True
+    if applies is not None:  # OpenSim 4
+        enabled = applies
+    else:  # OpenSim 3 and older: isDisabled
+        enabled = not disabled if disabled is not None else True
     source = doc.text(element, "data_source_name")
     force = ExternalForce(
         name=name,
@@ -312,10 +317,10 @@ def _external_force(doc: _Document, element: ET.Element) -> ExternalForce:
     )
     if force.force_identifier is None and force.torque_identifier is None:
         raise doc.error(
-            element, f"ExternalForce {name!r} has neither a force nor a torque identifier"
+            element, f"ExternalForce {_show(name)} has neither a force nor a torque identifier"
         )
     if force.force_identifier is None and force.point_identifier is not None:
-        raise doc.error(element, f"ExternalForce {name!r} has a point identifier but no force")
+        raise doc.error(element, f"ExternalForce {_show(name)} has a point identifier but no force")
     return force
 
 
@@ -346,6 +351,11 @@ def read_external_loads(path: StrPath) -> ExternalLoads:
         names, a non-numeric cut-off frequency or non-boolean flag.
     OSError
         If the file cannot be read (e.g. ``FileNotFoundError``).
+
+    Notes
+    -----
+    Elements gaitsim does not use are ignored, notably the deprecated
+    ``external_loads_model_kinematics_file`` and ``<groups>``.
     """
     doc = _Document(path, Path(path).read_bytes())
     root = doc.root
@@ -369,7 +379,7 @@ def read_external_loads(path: StrPath) -> ExternalLoads:
             )
         force = _external_force(doc, child)
         if any(f.name == force.name for f in forces):
-            raise doc.error(child, f"duplicate ExternalForce name {force.name!r}")
+            raise doc.error(child, f"duplicate ExternalForce name {_show(force.name)}")
         forces.append(force)
 
     datafile = doc.text(loads_element, "datafile")
@@ -380,7 +390,7 @@ def read_external_loads(path: StrPath) -> ExternalLoads:
         if cutoff is None or math.isnan(cutoff):
             raise doc.error(
                 found[1],
-                f"lowpass_cutoff_frequency_for_load_kinematics {found[0]!r} is not a number",
+                f"lowpass_cutoff_frequency_for_load_kinematics {_show(found[0])} is not a number",
             )
     return ExternalLoads(
         forces=tuple(forces),

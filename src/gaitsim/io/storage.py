@@ -154,11 +154,12 @@ def _close_matches_message(wanted: str, available: Iterable[str], what: str, whe
 
 def _validate_labels(labels: Iterable[object], what: str) -> tuple[str, ...]:
     """Check column/marker names for use in a table (raises ``ValueError``/``TypeError``)."""
-    result = tuple(labels)
+    result: list[str] = []
     seen: set[str] = set()
-    for label in result:
+    for label in labels:
         if not isinstance(label, str):
             raise TypeError(f"{what} must be strings, got {label!r}")
+        result.append(label)
         if not label or label != label.strip():
             raise ValueError(f"{what} must be non-empty without surrounding blanks: {label!r}")
         if _CONTROL.search(label):
@@ -166,7 +167,7 @@ def _validate_labels(labels: Iterable[object], what: str) -> tuple[str, ...]:
         if label in seen:
             raise ValueError(f"duplicate {what[:-1]} {label!r}")
         seen.add(label)
-    return result
+    return tuple(result)
 
 
 def _frozen_array(values: object, ndim: int, what: str) -> np.ndarray:

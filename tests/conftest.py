@@ -1,0 +1,77 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import strategies as st
+
+#: The shared data folder (``/work/shared/data`` next to the project checkout).
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of the shared data folder; skips the test if it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data folder {SHARED_DATA} not present")
+    return SHARED_DATA
+
+
+# Byte strings that take a corrupted text file into the interesting parser branches.
+_INTERESTING = (
+    b"\t", b"\n", b"\r", b" ", b"", b"-", b"e", b".", b"=", b"nan", b"inf", b"1e999",
+    b"\xff", b"\xc3", b"\x00", b"<", b">", b"&", b"/", b"#", b"_", b"endheader",
+)  # fmt: skip
+
+
+def corrupt_bytes(data: st.DataObject, raw: bytes) -> bytes:
+    """Apply one to four random corruptions to ``raw``, drawn from hypothesis ``data``.
+
+    The corruptions are byte replacements, truncation, insertion of random or
+    parser-relevant bytes, and deletion, duplication or swapping of lines.
+    """
+    for _ in range(data.draw(st.integers(1, 4), label="n_corruptions")):
+        operation = data.draw(
+            st.sampled_from(
+                ["replace", "truncate", "insert", "inject", "delete", "duplicate", "swap"]
+            ),
+            label="operation",
+        )
+        if operation in ("delete", "duplicate", "swap"):
+            lines = raw.splitlines(keepends=True)
+            if not lines:
+                continue
+            i = data.draw(st.integers(0, len(lines) - 1))
+            j = data.draw(st.integers(0, len(lines) - 1))
+            if operation == "delete":
+                del lines[i]
+            elif operation == "duplicate":
+                lines.insert(j, lines[i])
+            else:
+                lines[i], lines[j] = lines[j], lines[i]
+            raw = b"".join(lines)
+        elif operation == "truncate":
+            raw = raw[: data.draw(st.integers(0, len(raw)))]
+        elif operation == "replace":
+            if not raw:
+                continue
+            i = data.draw(st.integers(0, len(raw) - 1))
+            raw = raw[:i] + bytes([data.draw(st.integers(0, 255))]) + raw[i + 1 :]
+        else:
+            i = data.draw(st.integers(0, len(raw)))
+            if operation == "insert":
+                piece = data.draw(st.binary(min_size=1, max_size=8))
+            else:
+                piece = data.draw(st.sampled_from(_INTERESTING))
+            overwrite = data.draw(st.booleans())  # also drop the byte at i
+            raw = raw[:i] + piece + raw[i + overwrite :]
+    return raw
+
+
+@pytest.fixture(scope="session")
+def corrupt() -> Callable[[st.DataObject, bytes], bytes]:
+    """The function :func:`corrupt_bytes`, for property-based tests of file readers."""
+    return corrupt_bytes
