@@ -13,11 +13,37 @@ cited. The product never needs this script or the data it reads.
 from __future__ import annotations
 
 import dataclasses
+import math
 import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
+import casadi as ca
+import numpy as np
+
 from gaitsim.io.osim import read_osim
-from gaitsim.model.description import Model, TendonModel
+from gaitsim.mechanics.functions import evaluate
+from gaitsim.mechanics.model_functions import muscle_parameters
+from gaitsim.mechanics.muscle import (
+    compliant_tendon_state_implicit,
+    tendon_force_length_inverse,
+)
+from gaitsim.mechanics.paths import muscle_length
+from gaitsim.mechanics.skeleton import build_skeleton
+from gaitsim.model.description import (
+    AxisKind,
+    ConditionalPathPoint,
+    Joint,
+    Model,
+    Muscle,
+    PathPoint,
+    PathWrap,
+    TendonModel,
+    Vec3,
+    WrapCylinder,
+)
 from gaitsim.model.toml_format import dumps_model
 from gaitsim.model.validation import validate
 
@@ -59,26 +85,510 @@ DEMBIA_2020 = (
     "(the 2D walking example model)."
 )
 
+RAJAGOPAL_2016 = (
+    "Rajagopal AA, Dembia CL, DeMers MS, Delp DD, Hicks JL, Delp SL (2016). Full-body "
+    "musculoskeletal model for muscle-driven simulation of human gait. IEEE Trans Biomed Eng "
+    "63(10):2068-2079 (wrap cylinders, gastrocnemius origin and joint ranges)."
+)
+GARNER_PANDY_2000 = (
+    "Garner BA, Pandy MG (2000). The obstacle-set method for representing muscle paths in "
+    "musculoskeletal models. Comput Methods Biomech Biomed Engin 3(1):1-30."
+)
+RAJAGOPAL_FILE = DATA / "rajagopal" / "Rajagopal2016.osim"
+SIDES = ("r", "l")
+
+
+# --------------------------------------------------------------------------------------
+# Figures of Rajagopal et al. (2016), read from the published OpenSim file
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rajagopal:
+    """What the built-in models take from Rajagopal2016.osim.
+
+    ``cylinders`` by name (body, frame, radius, quadrant as published; OpenSim's quadrant
+    names ``"x"``/``"y"`` mean ``"+x"``/``"+y"``); ``points`` by path-point name (location
+    in the point's body); ``knee_centre`` by side: the origin of the knee joint's frame
+    on the femur; ``ranges`` of coordinates (rad).
+    """
+
+    cylinders: dict[str, WrapCylinder]
+    points: dict[str, Vec3]
+    knee_centre: dict[str, np.ndarray]
+    ranges: dict[str, tuple[float, float]]
+
+
+def _floats(text: str | None) -> tuple[float, ...]:
+    return tuple(float(x) for x in (text or "").split())
+
+
+def read_rajagopal(path: Path = RAJAGOPAL_FILE) -> Rajagopal:
+    root = ET.parse(path).getroot()
+    cylinders = {}
+    for body in root.iter("Body"):
+        for wc in body.iter("WrapCylinder"):
+            quadrant = (wc.findtext("quadrant") or "all").strip()
+            quadrant = {"x": "+x", "y": "+y", "X": "+x", "Y": "+y"}.get(quadrant, quadrant)
+            t, o = _floats(wc.findtext("translation")), _floats(wc.findtext("xyz_body_rotation"))
+            cylinders[wc.get("name")] = WrapCylinder(
+                name=wc.get("name"),
+                body=body.get("name"),
+                translation=(t[0], t[1], t[2]),
+                orientation=(o[0], o[1], o[2]),
+                radius=float(wc.findtext("radius")),
+                quadrant=quadrant.lower(),
+            )
+    points: dict[str, Vec3] = {}
+    for pp in root.iter("PathPoint"):
+        loc = _floats(pp.findtext("location"))
+        points[pp.get("name")] = (loc[0], loc[1], loc[2])
+    knee = {}
+    for joint in root.iter("CustomJoint"):
+        for side in SIDES:
+            frames = {f.get("name"): f for f in joint.iter("PhysicalOffsetFrame")}
+            if joint.get("name") == f"walker_knee_{side}":
+                knee[side] = np.array(
+                    _floats(frames[f"femur_{side}_offset"].findtext("translation"))
+                )
+    ranges = {}
+    for c in root.iter("Coordinate"):
+        r = _floats(c.findtext("range"))
+        ranges[c.get("name")] = (r[0], r[1])
+    return Rajagopal(cylinders, points, knee, ranges)
+
+
+# --------------------------------------------------------------------------------------
+# Moving Rajagopal's figures onto another model, and editing muscles
+# --------------------------------------------------------------------------------------
+def _joint(model: Model, name: str) -> Joint:
+    for j in model.joints:
+        if j.name == name:
+            return j
+    raise KeyError(name)
+
+
+def _child_origin_at_zero(joint: Joint) -> np.ndarray:
+    """Where ``joint`` puts its child's frame, in the parent body, with its coordinates at 0.
+
+    Only for joints whose frames are not rotated and whose rotations vanish at 0 (the
+    knees of both built-in models).
+    """
+    assert joint.parent.orientation == (0.0, 0.0, 0.0) and joint.child == dataclasses.replace(
+        joint.child, translation=(0.0, 0.0, 0.0), orientation=(0.0, 0.0, 0.0)
+    )
+    origin = np.array(joint.parent.translation, dtype=float)
+    for axis in joint.transform:
+        amount = float(evaluate(axis.function, 0.0))
+        if axis.kind is AxisKind.ROTATION:
+            assert amount == 0.0
+        else:
+            direction = np.array(axis.axis, dtype=float)
+            origin = origin + amount * direction / np.linalg.norm(direction)
+    return origin
+
+
+def femur_scale(raj: Rajagopal, model: Model, side: str) -> float:
+    """Ratio of femur lengths (hip centre to knee centre): ``model`` over Rajagopal's.
+
+    Both femur frames have their origin at the hip centre; the knee centre is the knee
+    joint's frame on the femur (Rajagopal) or the tibia's origin at zero knee angle.
+    """
+    knee = _child_origin_at_zero(_joint(model, f"knee_{side}"))
+    return float(np.linalg.norm(knee) / np.linalg.norm(raj.knee_centre[side]))
+
+
+def _vec(v: Iterable[float]) -> Vec3:
+    x, y, z = (float(round(c, 10)) for c in v)
+    return (x, y, z)
+
+
+def on_femur(raj: Rajagopal, model: Model, name: str, quadrant: str | None = None) -> WrapCylinder:
+    """A femur cylinder of Rajagopal's, scaled to ``model``'s femur length.
+
+    Uniform scaling about the hip centre (the origin of both femur frames), as OpenSim's
+    scale tool scales a body's wrap objects: translation and radius times
+    :func:`femur_scale`; orientation kept.
+    """
+    cyl = raj.cylinders[name]
+    k = femur_scale(raj, model, name[-1])
+    return dataclasses.replace(
+        cyl,
+        translation=_vec(k * np.array(cyl.translation)),
+        radius=round(k * cyl.radius, 10),
+        quadrant=quadrant or cyl.quadrant,
+    )
+
+
+def on_pelvis(
+    raj: Rajagopal, name: str, landmark: str, target: Vec3, quadrant: str | None = None
+) -> WrapCylinder:
+    """A pelvis cylinder of Rajagopal's, moved with a landmark.
+
+    The cylinder keeps its offset from Rajagopal's path point ``landmark`` (the via point
+    where the muscle leaves the pelvis, which the cylinder replaces), placed at ``target``
+    in the other model; orientation and radius kept.
+    """
+    cyl = raj.cylinders[name]
+    offset = np.array(cyl.translation) - np.array(raj.points[landmark])
+    return dataclasses.replace(
+        cyl, translation=_vec(np.array(target) + offset), quadrant=quadrant or cyl.quadrant
+    )
+
+
+def edit_muscle(
+    muscle: Muscle,
+    *,
+    drop: Iterable[str] = (),
+    relocate: dict[str, Vec3] | None = None,
+    wraps: Iterable[PathWrap] = (),
+) -> Muscle:
+    """``muscle`` with path points dropped or moved and path wraps added."""
+    drop = set(drop)
+    names = {p.name for p in muscle.path}
+    missing = (drop | set(relocate or {})) - names
+    assert not missing, f"{muscle.name}: no path points {sorted(missing)}"
+    path = []
+    for p in muscle.path:
+        if p.name in drop:
+            continue
+        if relocate and p.name in relocate:
+            assert isinstance(p, PathPoint)
+            p = dataclasses.replace(p, location=relocate[p.name])
+        path.append(p)
+    return dataclasses.replace(muscle, path=tuple(path), wraps=muscle.wraps + tuple(wraps))
+
+
+def with_ranges(model: Model, ranges: dict[str, tuple[float, float]]) -> Model:
+    """``model`` with the named coordinates' ranges replaced."""
+    joints = []
+    for j in model.joints:
+        coords = tuple(
+            dataclasses.replace(c, range=ranges[c.name]) if c.name in ranges else c
+            for c in j.coordinates
+        )
+        joints.append(dataclasses.replace(j, coordinates=coords))
+    return dataclasses.replace(model, joints=tuple(joints))
+
+
+def _default_lengths(model: Model, names: Iterable[str]) -> dict[str, float]:
+    sk = build_skeleton(model)
+    names = list(names)
+    expr = ca.vertcat(*[muscle_length(model.muscle(n), sk) for n in names])
+    q0 = [c.default for c in model.coordinates]
+    values = np.asarray(ca.Function("l", [sk.q], [expr])(q0)).ravel()
+    return dict(zip(names, (float(v) for v in values), strict=True))
+
+
+def _equilibrium_tendon_length(muscle: Muscle, length: float) -> float:
+    """Tendon length of ``muscle`` in static equilibrium (default activation) at ``length``."""
+    params = muscle_parameters(muscle)
+
+    def residual(force: float) -> float:
+        state = compliant_tendon_state_implicit(
+            params, length, 0.0, muscle.default_activation, force, 0.0
+        )
+        return float(state.equilibrium_residual)
+
+    lo, hi = 0.0, 2.0
+    if residual(lo) >= 0:  # slack tendon: no force at zero tendon strain
+        return muscle.tendon_slack_length
+    for _ in range(80):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if residual(mid) < 0 else (lo, mid)
+    norm = float(
+        tendon_force_length_inverse(0.5 * (lo + hi), muscle.tendon_strain_at_one_norm_force)
+    )
+    return muscle.tendon_slack_length * norm
+
+
+def keep_fiber_lengths(
+    before: Model, after: Model, changed: Iterable[str]
+) -> tuple[Model, list[str]]:
+    """Rescale tendon slack lengths of changed paths so that fibres keep their default length.
+
+    For each muscle whose path changed, with ``l_T`` the tendon length in static
+    equilibrium (default activation) at the default pose before the change and ``dL`` the
+    change of muscle-tendon length there, the tendon slack length is scaled by
+    ``(l_T + dL) / l_T``: the tendon takes up the whole change at the same strain, so
+    the fibre length, pennation and forces at the default pose are exactly as before. A
+    rigid tendon (``l_T = l_ts``) simply takes ``l_ts + dL``.
+    """
+    changed = list(changed)
+    old = _default_lengths(before, changed)
+    new = _default_lengths(after, changed)
+    notes, muscles = [], {m.name: m for m in after.muscles}
+    for name in changed:
+        delta = new[name] - old[name]
+        if abs(delta) < 1e-9:
+            continue
+        m = before.muscle(name)
+        if m.tendon is TendonModel.RIGID:  # fibre length along the tendon = L - l_ts
+            slack = m.tendon_slack_length + delta
+        else:
+            tendon = _equilibrium_tendon_length(m, old[name])
+            slack = m.tendon_slack_length * (tendon + delta) / tendon
+        muscles[name] = dataclasses.replace(muscles[name], tendon_slack_length=round(slack, 9))
+        notes.append(
+            f"{name}: default-pose length {1000 * old[name]:.1f} -> "
+            f"{1000 * new[name]:.1f} mm, tendon slack length "
+            f"{1000 * m.tendon_slack_length:.1f} -> {1000 * slack:.1f} mm"
+        )
+    model = dataclasses.replace(after, muscles=tuple(muscles[n] for n in after.muscle_names))
+    return model, notes
+
+
+KNEE_LIMIT = math.radians(-115.0)
+"""Lower limit of gait3d's knee angle (115 deg of flexion). Beyond about 117 deg,
+gait2392's tibiofemoral translation (Yamaguchi & Zajac 1989: the tibia moves 26 mm
+distally by 120 deg) carries the biceps femoris long head's tibial via point P2 inside the
+posterior femoral condyle; its moment arm turns positive (+1.9 mm at 120 deg) and no wrap
+surface can act on a point inside the bone."""
+
 
 def _header(title: str, lines: list[str]) -> str:
     body = "\n".join(f"# {line}" if line else "#" for line in lines)
     return f"# {title}\n#\n{body}\n\n"
 
 
-def gait2d() -> tuple[Model, str]:
+def _location(muscle: Muscle, point: str) -> Vec3:
+    for p in muscle.path:
+        if p.name == point:
+            assert isinstance(p, PathPoint | ConditionalPathPoint)
+            return p.location
+    raise KeyError(point)
+
+
+def fix_gait2d(source: Model, raj: Rajagopal) -> tuple[Model, list[str]]:
+    """Anatomically right moment-arm signs for the 2D model (see the model description).
+
+    * ``hip_flexion`` range [-30, 120] deg (Rajagopal et al. 2016's range).
+    * iliopsoas: the pelvic-brim via point P2 and the conditional brim point P3 are
+      replaced by Rajagopal's psoas pelvic-brim cylinder (``PS_at_brim``, quadrant -y),
+      placed at the same offset from P2 as from Rajagopal's psoas brim point, on the
+      segment from the lumbar origin P1 to the femoral point P4.
+    * vasti and rectus femoris: the deep-flexion conditional points are replaced by
+      Rajagopal's knee-extensor cylinder at the distal femur (``KnExt_at_fem``).
+    * gastrocnemius: the conditional point P2 is replaced by Rajagopal's femoral-condyle
+      cylinder (``Gastroc_at_condyles``, quadrant -x: posterior) and the origin by
+      Rajagopal's medial gastrocnemius origin.
+    * Femur figures are scaled by the ratio of femur lengths; tendon slack lengths of the
+      changed muscles keep each fibre's default-pose length.
+    """
+    model = with_ranges(source, {f"hip_flexion_{s}": raj.ranges[f"hip_flexion_{s}"] for s in SIDES})
+    muscles = {m.name: m for m in model.muscles}
+    cylinders = []
+    for s in SIDES:
+        psoas = muscles[f"iliopsoas_{s}"]
+        brim = on_pelvis(raj, f"PS_at_brim_{s}", f"psoas_{s}-P2", _location(psoas, f"psoas_{s}-P2"))
+        knext = on_femur(raj, model, f"KnExt_at_fem_{s}")
+        condyles = on_femur(raj, model, f"Gastroc_at_condyles_{s}", quadrant="-x")
+        cylinders += [brim, knext, condyles]
+        muscles[psoas.name] = edit_muscle(
+            psoas,
+            drop=[f"psoas_{s}-P2", f"psoas_{s}-P3"],
+            wraps=[PathWrap(brim.name, f"psoas_{s}-P1", f"psoas_{s}-P4")],
+        )
+        muscles[f"rect_fem_{s}"] = edit_muscle(
+            muscles[f"rect_fem_{s}"],
+            drop=[f"rect_fem_{s}-P2"],
+            wraps=[PathWrap(knext.name, f"rect_fem_{s}-P1", f"rect_fem_{s}-P3")],
+        )
+        muscles[f"vasti_{s}"] = edit_muscle(
+            muscles[f"vasti_{s}"],
+            drop=[f"vas_int_{s}-P3"],
+            wraps=[PathWrap(knext.name, f"vas_int_{s}-P2", f"vas_int_{s}-P4")],
+        )
+        k = femur_scale(raj, model, s)
+        muscles[f"gastroc_{s}"] = edit_muscle(
+            muscles[f"gastroc_{s}"],
+            drop=[f"med_gas_{s}-P2"],
+            relocate={f"med_gas_{s}-P1": _vec(k * np.array(raj.points[f"gasmed_{s}-P1"]))},
+            wraps=[PathWrap(condyles.name, f"med_gas_{s}-P1", f"med_gas_{s}-P3")],
+        )
+    fixed = dataclasses.replace(
+        model,
+        muscles=tuple(muscles[n] for n in model.muscle_names),
+        wrap_cylinders=tuple(cylinders),
+    )
+    changed = [f"{n}_{s}" for s in SIDES for n in ("iliopsoas", "rect_fem", "vasti", "gastroc")]
+    return keep_fiber_lengths(model, fixed, changed)
+
+
+def conditional_on_chord(model: Model, muscle: Muscle, point: str) -> Muscle:
+    """Move conditional ``point`` onto its neighbours' chord at its one interior switch angle.
+
+    The point is projected (in its body) onto the segment between the previous and the
+    next path point at the angle where it enters or leaves the path, so that the length is
+    continuous there (OpenSim's switch then changes only the length's slope).
+    """
+    i = [p.name for p in muscle.path].index(point)
+    cond = muscle.path[i]
+    assert isinstance(cond, ConditionalPathPoint)
+    lo_c, hi_c = model.coordinate(cond.coordinate).range
+    switch = [b for b in cond.range if lo_c < b < hi_c]
+    assert len(switch) == 1
+    sk = build_skeleton(model)
+    q = [c.default for c in model.coordinates]
+    q[model.coordinate_names.index(cond.coordinate)] = switch[0]
+    body = sk.poses[cond.body]
+    f = ca.Function(
+        "p",
+        [sk.q],
+        [
+            body.R.T @ (sk.point(p.body, p.location) - body.p)
+            for p in (muscle.path[i - 1], muscle.path[i + 1])
+        ],
+    )
+    a, b = (np.asarray(v).ravel() for v in f(q))
+    c = np.array(cond.location)
+    t = float(np.dot(c - a, b - a) / np.dot(b - a, b - a))
+    moved = dataclasses.replace(cond, location=_vec(a + t * (b - a)))
+    return dataclasses.replace(muscle, path=muscle.path[:i] + (moved,) + muscle.path[i + 1 :])
+
+
+def fix_gait3d(source: Model, raj: Rajagopal) -> tuple[Model, list[str]]:
+    """Anatomically right moment-arm signs for the 3D model (see the model description).
+
+    * Ranges: ``hip_flexion`` [-30, 120] deg and ``ankle_angle`` [-40, 30] deg
+      (Rajagopal et al. 2016); ``knee_angle`` [-115, 10] deg (see :data:`KNEE_LIMIT`).
+    * psoas and iliacus: the pelvic-brim via point P2 and the conditional brim point P3
+      are replaced by Rajagopal's psoas pelvic-brim cylinder, placed at the same offset
+      from psoas P2 as from Rajagopal's psoas brim point, on the segment P1-P4. gait2392
+      puts both muscles' brim points P3 at one place, so the iliacus shares the cylinder
+      (Rajagopal's own iliacus cylinder, placed the same way, would contain the iliacus
+      insertion in hip extension).
+    * gluteus maximus 1-3: Rajagopal's pelvis cylinders ``Gmax1-3_at_pelvis`` on the
+      segment from the pelvic via point P2 (which places them) to the femur.
+    * sartorius: Rajagopal's femoral-condyle cylinder (posterior side) on the segment
+      from the femoral point P2 to the tibia, as the tendon passes behind the medial
+      femoral condyle.
+    * gastrocnemii: the conditional point P2 is moved onto the chord of its neighbours at
+      its switch angle (-45 deg), which removes a 0.36 mm (medial) / 0.03 mm (lateral)
+      jump of the length that the smooth switch would turn into a moment-arm spike.
+    * Tendon slack lengths of the changed muscles keep each fibre's default-pose length.
+    """
+    ranges = {}
+    for s in SIDES:
+        for c in ("hip_flexion", "ankle_angle"):
+            ranges[f"{c}_{s}"] = raj.ranges[f"{c}_{s}"]
+        ranges[f"knee_angle_{s}"] = (KNEE_LIMIT, source.coordinate(f"knee_angle_{s}").range[1])
+    model = with_ranges(source, ranges)
+    muscles = {m.name: m for m in model.muscles}
+    cylinders: list[WrapCylinder] = []
+    changed: list[str] = []
+    notes: list[str] = []
+    for s in SIDES:
+        brim = on_pelvis(
+            raj,
+            f"PS_at_brim_{s}",
+            f"psoas_{s}-P2",
+            _location(muscles[f"psoas_{s}"], f"psoas_{s}-P2"),
+        )
+        cylinders.append(brim)
+        for name in (f"psoas_{s}", f"iliacus_{s}"):
+            muscles[name] = edit_muscle(
+                muscles[name],
+                drop=[f"{name}-P2", f"{name}-P3"],
+                wraps=[PathWrap(brim.name, f"{name}-P1", f"{name}-P4")],
+            )
+            changed.append(name)
+        for i in (1, 2, 3):
+            name = f"glut_max{i}_{s}"
+            gmax = on_pelvis(
+                raj,
+                f"Gmax{i}_at_pelvis_{s}",
+                f"glmax{i}_{s}-P2",
+                _location(muscles[name], f"{name}-P2"),
+            )
+            cylinders.append(gmax)
+            muscles[name] = edit_muscle(
+                muscles[name], wraps=[PathWrap(gmax.name, f"{name}-P2", f"{name}-P3")]
+            )
+            changed.append(name)
+        condyles = on_femur(raj, model, f"Gastroc_at_condyles_{s}", quadrant="-x")
+        cylinders.append(condyles)
+        muscles[f"sar_{s}"] = edit_muscle(
+            muscles[f"sar_{s}"], wraps=[PathWrap(condyles.name, f"sar_{s}-P2", f"sar_{s}-P3")]
+        )
+        changed.append(f"sar_{s}")
+        for name in (f"med_gas_{s}", f"lat_gas_{s}"):
+            before = _location(muscles[name], f"{name}-P2")
+            muscles[name] = conditional_on_chord(model, muscles[name], f"{name}-P2")
+            after = _location(muscles[name], f"{name}-P2")
+            notes.append(
+                f"{name}-P2 moved {1000 * math.dist(before, after):.2f} mm onto "
+                "the chord at its switch angle"
+            )
+            changed.append(name)
+    fixed = dataclasses.replace(
+        model,
+        muscles=tuple(muscles[n] for n in model.muscle_names),
+        wrap_cylinders=tuple(cylinders),
+    )
+    fixed, slack_notes = keep_fiber_lengths(model, fixed, changed)
+    return fixed, notes + slack_notes
+
+
+GAIT2D_PATHS = (
+    " Muscle paths changed for anatomically right moment arms over the whole range of "
+    "each coordinate, with wrap cylinders of Rajagopal et al. (2016) (smooth cylinder "
+    "wrapping, Garner & Pandy 2000): hip flexion range limited to [-30, 120] deg "
+    "(Rajagopal et al. 2016; the source's -60 deg lies beyond physiological hip "
+    "extension); iliopsoas: the pelvic-brim via point and the conditional brim point "
+    "replaced by Rajagopal's psoas pelvic-brim cylinder (PS_at_brim) on the segment from "
+    "the lumbar origin to the femur, so that it stays a hip flexor up to 120 deg; vasti "
+    "and rectus femoris: the deep-flexion conditional points (which made the length jump "
+    "by 3.4 and 2.5 mm) replaced by Rajagopal's knee-extensor cylinder at the distal femur "
+    "(KnExt_at_fem); gastrocnemius: the conditional point replaced by Rajagopal's "
+    "femoral-condyle cylinder (Gastroc_at_condyles, constrained to its posterior side) "
+    "and the origin by Rajagopal's medial gastrocnemius origin (the source's origin lies "
+    "15 mm behind the knee axis at its level, so that no path from it stays behind the "
+    "axis beyond 95 deg of knee flexion). Femur figures are scaled by the ratio of femur "
+    "lengths; tendon slack lengths of the changed muscles are rescaled so that the fibres "
+    "keep their default-pose lengths."
+)
+GAIT3D_PATHS = (
+    " Muscle paths changed for anatomically right moment arms over the whole range of "
+    "each coordinate, with wrap cylinders of Rajagopal et al. (2016) (smooth cylinder "
+    "wrapping, Garner & Pandy 2000): hip flexion range [-30, 120] deg and ankle range "
+    "[-40, 30] deg (Rajagopal et al. 2016); knee flexion limited to 115 deg (beyond about "
+    "117 deg the source's tibiofemoral translation carries the biceps femoris long head's "
+    "tibial via point inside the posterior femoral condyle and its moment arm turns "
+    "positive); psoas and iliacus: the pelvic-brim via point and the conditional brim "
+    "point replaced by Rajagopal's psoas pelvic-brim cylinder (PS_at_brim), so that both "
+    "stay hip flexors up to 120 deg; gluteus maximus 1-3: Rajagopal's pelvis cylinders "
+    "(Gmax1-3_at_pelvis), so that they stay hip extensors up to 120 deg; sartorius: "
+    "Rajagopal's femoral-condyle cylinder (Gastroc_at_condyles, posterior side), so that "
+    "it stays a knee flexor near full extension; medial and lateral gastrocnemius: the "
+    "conditional condyle point moved 3.2 and 0.8 mm onto its neighbours' chord at its "
+    "switch angle, which removes a jump in length. Tendon slack lengths of the changed "
+    "muscles are rescaled so that the fibres keep their default-pose lengths."
+)
+
+
+def gait2d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
     source = read_osim(DATA / "moco_2d_walking" / "2D_gait.osim")
+    fixed, notes = fix_gait2d(source, raj or read_rajagopal())
     model = dataclasses.replace(
-        source,
+        fixed,
         name="gait2d",
         description=(
             "Planar model of the trunk and legs: 10 degrees of freedom (pelvis tilt and "
             "translation, hip, knee and ankle on each side, lumbar extension), 9 "
-            "DeGroote-Fregly muscles per leg with compliant tendons, two smooth contact "
+            "DeGroote-Fregly muscles per leg with rigid tendons (as in Moco's 2D example; "
+            "set a muscle's tendon to compliant for elastic tendons), two smooth contact "
             "spheres per foot. Segment, joint and muscle figures from Delp et al. (1990) "
             "and Anderson & Pandy (1999) as used in OpenSim's gait10dof18musc and Moco's "
-            "2D walking example; contact as Serrancoli et al. (2019)."
+            "2D walking example; contact as Serrancoli et al. (2019)." + GAIT2D_PATHS
         ),
-        references=(DELP_1990, ANDERSON_PANDY_1999, DEGROOTE_2016, SERRANCOLI_2019, DEMBIA_2020),
+        references=(
+            DELP_1990,
+            ANDERSON_PANDY_1999,
+            DEGROOTE_2016,
+            SERRANCOLI_2019,
+            DEMBIA_2020,
+            RAJAGOPAL_2016,
+            GARNER_PANDY_2000,
+        ),
     )
     header = _header(
         "gaitsim built-in model gait2d",
@@ -86,20 +596,22 @@ def gait2d() -> tuple[Model, str]:
             "Planar, 10 degrees of freedom, 18 muscles, 4 contact spheres.",
             "Figures from: Delp et al. 1990; Anderson & Pandy 1999 (via OpenSim's",
             "gait10dof18musc and the Moco 2D walking example, Dembia et al. 2020);",
-            "muscles: De Groote et al. 2016; contact: Serrancoli et al. 2019.",
+            "muscles: De Groote et al. 2016; contact: Serrancoli et al. 2019;",
+            "wrap cylinders, gastrocnemius origin, hip range: Rajagopal et al. 2016.",
             "Full references in `references` below. Written by tools/make_builtin_models.py.",
             "Signs: OpenSim's (knee flexion negative, ankle dorsiflexion positive).",
         ],
     )
-    return validate(model), header
+    return validate(model), header, notes
 
 
-def gait3d() -> tuple[Model, str]:
+def gait3d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
     source = read_osim(
         DATA / "gait2392" / "gait2392_millard2012muscle.osim", tendon=TendonModel.COMPLIANT
     )
+    fixed, notes = fix_gait3d(source, raj or read_rajagopal())
     model = dataclasses.replace(
-        source,
+        fixed,
         name="gait3d",
         description=(
             "Three-dimensional model of the trunk and legs: 23 degrees of freedom, 92 "
@@ -110,7 +622,7 @@ def gait3d() -> tuple[Model, str]:
             "Anderson & Pandy 1999, 2001; knee kinematics after Yamaguchi & Zajac 1989). "
             "The source model's Millard 2012 curve shapes are replaced by DeGroote-Fregly "
             "curves; maximum force, optimal fibre length, tendon slack length, pennation, "
-            "maximum contraction velocity and time constants are kept."
+            "maximum contraction velocity and time constants are kept." + GAIT3D_PATHS
         ),
         references=(
             DELP_1990,
@@ -118,6 +630,8 @@ def gait3d() -> tuple[Model, str]:
             ANDERSON_PANDY_2001,
             YAMAGUCHI_ZAJAC_1989,
             DEGROOTE_2016,
+            RAJAGOPAL_2016,
+            GARNER_PANDY_2000,
         ),
     )
     header = _header(
@@ -126,25 +640,29 @@ def gait3d() -> tuple[Model, str]:
             "Three-dimensional, 23 degrees of freedom, 92 muscles.",
             "Figures from gait2392: Delp et al. 1990; Anderson & Pandy 1999, 2001;",
             "Yamaguchi & Zajac 1989 (knee). Muscles in the De Groote et al. 2016 form.",
+            "Wrap cylinders and hip and ankle ranges: Rajagopal et al. 2016.",
             "Full references in `references` below. Written by tools/make_builtin_models.py.",
             "Signs: OpenSim's (knee flexion negative, ankle dorsiflexion positive).",
         ],
     )
-    return validate(model), header
+    return validate(model), header, notes
 
 
 def main() -> int:
     if not DATA.exists():
         print(f"needs the published models in {DATA}", file=sys.stderr)
         return 1
+    raj = read_rajagopal()
     for make in (gait2d, gait3d):
-        model, header = make()
+        model, header, notes = make(raj)
         path = OUT / f"{model.name}.toml"
         path.write_text(header + dumps_model(model), encoding="utf-8")
         print(
             f"wrote {path.relative_to(ROOT)}: {len(model.coordinates)} coordinates, "
-            f"{len(model.muscles)} muscles"
+            f"{len(model.muscles)} muscles, {len(model.wrap_cylinders)} wrap cylinders"
         )
+        for note in notes:
+            print(f"  {note}")
     return 0
 
 

@@ -31,7 +31,7 @@ from gaitsim.mechanics.muscle import (
     compliant_tendon_state_implicit,
     rigid_tendon_state,
 )
-from gaitsim.mechanics.paths import DEFAULT_SMOOTHING, path_length
+from gaitsim.mechanics.paths import DEFAULT_SMOOTHING, muscle_length
 from gaitsim.mechanics.rotations import body_fixed_xyz
 from gaitsim.mechanics.skeleton import SkeletonSymbols, build_skeleton
 from gaitsim.model.description import Model, Muscle, TendonModel
@@ -111,7 +111,7 @@ class ModelFunctions:
     def _lengths(self) -> Any:
         sk = self.skeleton
         smoothing = self.options.conditional_smoothing
-        lengths = [path_length(m.path, sk, smoothing) for m in self.model.muscles]
+        lengths = [muscle_length(m, sk, smoothing) for m in self.model.muscles]
         return ca.vertcat(*lengths) if lengths else ca.SX(0, 1)
 
     @cached_property

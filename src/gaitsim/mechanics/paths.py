@@ -19,10 +19,17 @@ consecutive conditional points, "the next point in the path" is itself blended f
 right: ``N_k = w_(k+1) p_(k+1) + (1 - w_(k+1)) N_(k+1)``, ending at the first
 unconditional point. With weights of exactly 0 or 1 an absent point lies on the straight
 segment between its active neighbours, so the length is exactly OpenSim's (the point is
-as good as removed); with ``w = 1`` the point is where the model puts it. ``eps`` (default 0.005 rad, :data:`DEFAULT_SMOOTHING`) sets
-the width of the transition: within about ``4 eps`` of a range end the smooth length
-differs from OpenSim's; elsewhere the two agree to rounding. Pass ``smoothing=0`` for
-OpenSim's exact switch (not differentiable at the range ends; for checks only).
+as good as removed); with ``w = 1`` the point is where the model puts it. ``eps``
+(default 0.005 rad, :data:`DEFAULT_SMOOTHING`) sets the width of the transition: within
+about ``4 eps`` of a range end the smooth length differs from OpenSim's; elsewhere the
+two agree to rounding. Pass ``smoothing=0`` for OpenSim's exact switch (not
+differentiable at the range ends; for checks only).
+
+A range end that lies at or beyond the coordinate's own range end (e.g. a point active
+over ``[-45 deg, 10 deg]`` of a knee whose range ends at 10 deg) is not smoothed: the
+coordinate does not cross it inside its range, where OpenSim keeps the point, and a
+smooth step there would half-remove the point at the limit and put a spurious spike in
+the moment arm. With smoothing the point then also stays beyond the coordinate's range.
 
 Wrapping over cylinders
 -----------------------
@@ -31,8 +38,7 @@ path points) that may wrap over one of the model's wrap cylinders; such a segmen
 length is that of :func:`gaitsim.mechanics.wrapping.cylinder_wrap` (closed form, C1 at
 lift-off) instead of the straight distance. The end points of a wrapped segment are the
 points as placed above (conditional points smoothed). :func:`muscle_length` takes the
-muscle; :func:`path_length` takes a path and finds its wraps from the skeleton's model
-(the muscle whose ``path`` it is), so that both give the same length.
+muscle (path and wraps); :func:`path_length` takes a path and the wraps explicitly.
 """
 
 from __future__ import annotations
@@ -79,7 +85,16 @@ def _weight(point: ConditionalPathPoint, skeleton: SkeletonSymbols, smoothing: f
     def sigma(x: Any) -> Any:
         return 0.5 * (1.0 + ca.tanh(0.5 * x))
 
-    return sigma((q - lo) / smoothing) * sigma((hi - q) / smoothing)
+    # A range end at or beyond the coordinate's own range end is not a switch inside the
+    # range (see the module docstring): smoothing it would half-remove the point at the
+    # coordinate's limit.
+    c_lo, c_hi = skeleton.model.coordinate(point.coordinate).range
+    weight: Any = 1.0
+    if lo > c_lo:
+        weight = weight * sigma((q - lo) / smoothing)
+    if hi < c_hi:
+        weight = weight * sigma((hi - q) / smoothing)
+    return weight
 
 
 def path_points(
@@ -114,31 +129,14 @@ def path_points(
     return out
 
 
-def _wraps_of(path: Sequence[PathElement], skeleton: SkeletonSymbols) -> tuple[PathWrap, ...]:
-    """The wraps of the skeleton model's muscle whose path is ``path`` (none if no muscle)."""
-    muscles = skeleton.model.muscles
-    for m in muscles:
-        if m.path is path:
-            return m.wraps
-    matches = [m for m in muscles if m.path == tuple(path)]
-    if len({m.wraps for m in matches}) == 1:
-        return matches[0].wraps
-    return ()
-
-
 def path_length(
     path: Sequence[PathElement],
     skeleton: SkeletonSymbols,
     smoothing: float = DEFAULT_SMOOTHING,
-    wraps: Sequence[PathWrap] | None = None,
+    wraps: Sequence[PathWrap] = (),
 ) -> Any:
-    """Length of the path (SX scalar): the polyline through its points, with wrapped segments.
-
-    ``wraps`` defaults to the wraps of the model's muscle whose path this is (see the
-    module docstring); pass ``()`` for the bare polyline.
-    """
-    if wraps is None:
-        wraps = _wraps_of(path, skeleton)
+    """Length of the path (SX scalar): the polyline through its points, with the segments
+    named in ``wraps`` wrapped over their cylinders (see :func:`muscle_length`)."""
     pts = path_points(path, skeleton, smoothing)
     index = {p.name: i for i, p in enumerate(path)}
     by_segment = {index[w.start]: w for w in wraps}

@@ -17,6 +17,17 @@ Conventions (the same everywhere in gaitsim)
 * Coordinate signs follow the model (OpenSim models flex the knee with *negative*
   ``knee_angle``); reports convert to clinical signs at the edge.
 * Right/left: names end in ``_r`` / ``_l``.
+
+Wrapping surfaces
+-----------------
+Muscle paths may wrap over cylinders. The surfaces belong to the model
+(:attr:`Model.wrap_cylinders`, :class:`WrapCylinder`: a frame on a body, radius, side),
+as OpenSim's wrap objects belong to bodies, so that one bone surface can serve several
+muscles; a muscle lists the segments of its path that may wrap in :attr:`Muscle.wraps`
+(:class:`PathWrap`: cylinder name and the two consecutive path points). In a model file
+they are ``[[wrap_cylinders]]`` tables and, in a muscle, ``[[muscles.wraps]]`` tables
+(``cylinder``, ``start``, ``end``). Both default to empty. The mechanics are in
+:mod:`gaitsim.mechanics.wrapping`.
 """
 
 from __future__ import annotations
@@ -45,6 +56,9 @@ __all__ = [
     "ConditionalPathPoint",
     "MovingPathPoint",
     "PathElement",
+    "WRAP_QUADRANTS",
+    "WrapCylinder",
+    "PathWrap",
     "TendonModel",
     "Muscle",
     "LimitTorque",
@@ -309,6 +323,64 @@ class MovingPathPoint:
 PathElement = PathPoint | ConditionalPathPoint | MovingPathPoint
 
 
+WRAP_QUADRANTS = ("all", "+x", "-x", "+y", "-y")
+"""Allowed values of :attr:`WrapCylinder.quadrant`."""
+
+
+@dataclass(frozen=True)
+class WrapCylinder:
+    """A cylinder fixed on a body, over which muscle paths may wrap (OpenSim ``WrapCylinder``).
+
+    Wrap cylinders belong to the model (:attr:`Model.wrap_cylinders`), as OpenSim's wrap
+    objects belong to a body; a muscle says which of its path segments may wrap over
+    which cylinder with :class:`PathWrap` entries in :attr:`Muscle.wraps`, so one cylinder
+    (a bone surface) can serve several muscles.
+
+    Parameters
+    ----------
+    name
+        Unique name among the model's wrap cylinders.
+    body
+        The body the cylinder is fixed on (or ``"ground"``).
+    translation
+        Origin of the cylinder's frame in the body frame (m): a point on its axis.
+    orientation
+        Body-fixed X-Y-Z Euler angles of the cylinder's frame in the body frame (rad),
+        OpenSim's ``xyz_body_rotation``. The cylinder's axis is the frame's Z axis.
+    radius
+        Radius (m), > 0. The cylinder is infinitely long (OpenSim's ``length`` only limits
+        where a wrap may start and is not used).
+    quadrant
+        The side of the cylinder, in its own frame, over which the path may wrap:
+        ``"all"`` (either side: the path wraps only if the straight segment would cut
+        the cylinder, and over the side it would cut) or ``"+x"``, ``"-x"``, ``"+y"``,
+        ``"-y"`` (the path always passes on that side: it also wraps, the long way round,
+        when the straight segment would pass on the other side). See
+        :mod:`gaitsim.mechanics.wrapping`.
+    """
+
+    name: str
+    body: str
+    translation: Vec3
+    orientation: Vec3
+    radius: float
+    quadrant: str = "all"
+
+
+@dataclass(frozen=True)
+class PathWrap:
+    """Lets the path segment from point ``start`` to the next point ``end`` wrap a cylinder.
+
+    ``cylinder`` names one of :attr:`Model.wrap_cylinders`; ``start`` and ``end`` name two
+    consecutive points of the muscle's path (``end`` directly after ``start``). A segment
+    wraps over at most one cylinder.
+    """
+
+    cylinder: str
+    start: str
+    end: str
+
+
 class TendonModel(enum.Enum):
     """Rigid tendon (length fixed at slack length) or compliant tendon (elastic)."""
 
@@ -352,6 +424,8 @@ class Muscle:
         Rigid or compliant tendon.
     default_activation
         Initial activation.
+    wraps
+        Path segments that may wrap over the model's wrap cylinders (:class:`PathWrap`).
     """
 
     name: str
@@ -370,6 +444,7 @@ class Muscle:
     ignore_passive_fiber_force: bool = False
     tendon: TendonModel = TendonModel.COMPLIANT
     default_activation: float = 0.05
+    wraps: tuple[PathWrap, ...] = ()
 
 
 # --------------------------------------------------------------------------------------
@@ -473,6 +548,8 @@ class Model:
 
     The order of ``joints`` is the order of the coordinates in every state vector: the
     coordinates of the first joint come first, in the joint's own order.
+    ``wrap_cylinders`` are the surfaces that muscle paths may wrap over (referred to by
+    name from :attr:`Muscle.wraps`).
     """
 
     name: str
@@ -488,6 +565,7 @@ class Model:
     gravity: Vec3 = (0.0, -9.80665, 0.0)
     description: str = ""
     references: tuple[str, ...] = field(default=())
+    wrap_cylinders: tuple[WrapCylinder, ...] = ()
 
     # -- conveniences (pure look-ups, no mechanics) -------------------------------------
     @property
@@ -530,3 +608,10 @@ class Model:
             if m.name == name:
                 return m
         raise KeyError(f"model {self.name!r} has no muscle {name!r}")
+
+    def wrap_cylinder(self, name: str) -> WrapCylinder:
+        """The wrap cylinder called ``name``."""
+        for w in self.wrap_cylinders:
+            if w.name == name:
+                return w
+        raise KeyError(f"model {self.name!r} has no wrap cylinder {name!r}")

@@ -124,7 +124,7 @@ def _inline(value: Any) -> Any:
 
 
 _INLINE_KEYS = {"parent", "child"}
-_INLINE_LISTS = {"coordinates", "transform"}
+_INLINE_LISTS = {"coordinates", "transform", "wraps"}
 
 
 def _styled(value: Any, key: str = "") -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from gaitsim.errors import ModelError
 from gaitsim.model.description import (
     GROUND,
+    WRAP_QUADRANTS,
     AxisKind,
     ConditionalPathPoint,
     Constant,
@@ -97,7 +98,9 @@ def validate(model: Model) -> Model:
     ModelError
         Naming the element and the problem: unknown bodies or coordinates, negative or
         non-finite masses and parameters, joints that form a cycle or leave a body
-        unconnected, joints of the wrong shape, duplicate names.
+        unconnected, joints of the wrong shape, duplicate names, wrap cylinders with a
+        non-positive radius or an unknown quadrant, path wraps that name an unknown
+        cylinder or points that are not consecutive in the path.
     """
     _unique("bodies", [b.name for b in model.bodies])
     body_names = {b.name for b in model.bodies}
@@ -112,8 +115,10 @@ def validate(model: Model) -> Model:
         if min(ixx, iyy, izz) < 0:
             raise ModelError(f"{e}.inertia", "principal moments must be >= 0")
         # Triangle inequality of principal moments (tolerance for rounded file values).
-        if ixx + iyy < izz * (1 - 1e-6) - 1e-12 or ixx + izz < iyy * (1 - 1e-6) - 1e-12 or (
-            iyy + izz < ixx * (1 - 1e-6) - 1e-12
+        if (
+            ixx + iyy < izz * (1 - 1e-6) - 1e-12
+            or ixx + izz < iyy * (1 - 1e-6) - 1e-12
+            or (iyy + izz < ixx * (1 - 1e-6) - 1e-12)
         ):
             raise ModelError(f"{e}.inertia", "moments violate the triangle inequality")
     _vector("gravity", model.gravity, 3)
@@ -139,8 +144,9 @@ def validate(model: Model) -> Model:
         expected = {JointType.WELD: 0, JointType.PIN: 1, JointType.PLANAR: 3}
         if j.type in expected and len(j.coordinates) != expected[j.type]:
             raise ModelError(
-                e, f"a {j.type.value} joint has {expected[j.type]} coordinates, "
-                f"got {len(j.coordinates)}"
+                e,
+                f"a {j.type.value} joint has {expected[j.type]} coordinates, "
+                f"got {len(j.coordinates)}",
             )
         if j.type is not JointType.CUSTOM and j.transform:
             raise ModelError(e, "only custom joints take transform axes")
@@ -186,6 +192,21 @@ def validate(model: Model) -> Model:
         if name is not None and name not in coords:
             raise ModelError(element, f"unknown coordinate {name!r}")
 
+    _unique("wrap_cylinders", [w.name for w in model.wrap_cylinders])
+    for w in model.wrap_cylinders:
+        e = f"wrap_cylinders.{w.name}"
+        if w.body not in known:
+            raise ModelError(f"{e}.body", f"unknown body {w.body!r}")
+        _vector(f"{e}.translation", w.translation, 3)
+        _vector(f"{e}.orientation", w.orientation, 3)
+        _positive(f"{e}.radius", w.radius)
+        if w.quadrant not in WRAP_QUADRANTS:
+            raise ModelError(
+                f"{e}.quadrant",
+                f"must be one of {', '.join(repr(q) for q in WRAP_QUADRANTS)}, got {w.quadrant!r}",
+            )
+    cylinders = {w.name for w in model.wrap_cylinders}
+
     _unique("muscles", [m.name for m in model.muscles])
     for m in model.muscles:
         e = f"muscles.{m.name}"
@@ -229,6 +250,26 @@ def validate(model: Model) -> Model:
             m.path[-1], ConditionalPathPoint
         ):
             raise ModelError(f"{e}.path", "origin and insertion cannot be conditional points")
+        point_index = {p.name: i for i, p in enumerate(m.path)}
+        wrapped_segments: set[int] = set()
+        for k, wrap in enumerate(m.wraps):
+            we = f"{e}.wraps[{k}]"
+            if wrap.cylinder not in cylinders:
+                raise ModelError(f"{we}.cylinder", f"unknown wrap cylinder {wrap.cylinder!r}")
+            for attr in ("start", "end"):
+                if getattr(wrap, attr) not in point_index:
+                    raise ModelError(f"{we}.{attr}", f"unknown path point {getattr(wrap, attr)!r}")
+            i = point_index[wrap.start]
+            if point_index[wrap.end] != i + 1:
+                raise ModelError(
+                    we,
+                    f"end {wrap.end!r} must be the path point directly after start {wrap.start!r}",
+                )
+            if i in wrapped_segments:
+                raise ModelError(
+                    we, f"segment {wrap.start!r}-{wrap.end!r} already wraps over a cylinder"
+                )
+            wrapped_segments.add(i)
 
     _unique("limit_torques", [t.name for t in model.limit_torques])
     for t in model.limit_torques:
@@ -276,8 +317,13 @@ def validate(model: Model) -> Model:
             raise ModelError(f"{e}.sphere", f"unknown contact sphere {c.sphere!r}")
         if c.half_space not in planes:
             raise ModelError(f"{e}.half_space", f"unknown half space {c.half_space!r}")
-        for attr in ("stiffness", "transition_velocity", "hertz_smoothing",
-                     "hunt_crossley_smoothing", "derivative_smoothing"):
+        for attr in (
+            "stiffness",
+            "transition_velocity",
+            "hertz_smoothing",
+            "hunt_crossley_smoothing",
+            "derivative_smoothing",
+        ):
             _positive(f"{e}.{attr}", getattr(c, attr))
         for attr in ("dissipation", "static_friction", "dynamic_friction", "viscous_friction"):
             _positive(f"{e}.{attr}", getattr(c, attr), allow_zero=True)
