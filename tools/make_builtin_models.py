@@ -602,7 +602,44 @@ def gait2d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
             "Signs: OpenSim's (knee flexion negative, ankle dorsiflexion positive).",
         ],
     )
-    return validate(model), header, notes
+    return validate(standing_default(model)), header, notes
+
+
+def standing_default(model: Model) -> Model:
+    """Set the default pelvis height so that the default pose stands on the floor.
+
+    With every other coordinate at its default, the lowest contact sphere just touches
+    the plane y = 0 (the source file's default, 0, puts the pelvis at floor level).
+    """
+    import numpy as np
+
+    from gaitsim.mechanics.model_functions import build
+
+    f = build(model)
+    names = model.coordinate_names
+    q = np.array([c.default for c in model.coordinates])
+    positions, rotations = (np.asarray(a) for a in f.body_poses(q))
+    bodies = [b.name for b in model.bodies]
+    lowest = min(
+        positions[1, bodies.index(s.body)]
+        + (
+            rotations[:, 3 * bodies.index(s.body) : 3 * bodies.index(s.body) + 3]
+            @ np.asarray(s.location)
+        )[1]
+        - s.radius
+        for s in model.contact_spheres
+    )
+    i = names.index("pelvis_ty")
+    joints = []
+    for joint in model.joints:
+        coords = tuple(
+            dataclasses.replace(c, default=round(c.default - lowest, 6))
+            if c.name == names[i]
+            else c
+            for c in joint.coordinates
+        )
+        joints.append(dataclasses.replace(joint, coordinates=coords))
+    return dataclasses.replace(model, joints=tuple(joints))
 
 
 def gait3d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:

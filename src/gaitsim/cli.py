@@ -7,7 +7,6 @@ file, invalid model), naming the file, line or element.
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -234,9 +233,3 @@ def demo(
         return
     (output / "summary.json").write_text(json.dumps(summary, indent=2))
     console.print(f"[green]done[/]: outputs in {output}/")
-
-
-def run() -> None:  # pragma: no cover - console entry point helper
-    """Run the CLI (for ``python -m gaitsim``)."""
-    app(prog_name="gaitsim")
-    sys.exit(0)

@@ -104,7 +104,7 @@ def run_demo(output: Path, console: Console | None = None) -> dict[str, Any]:
             f"{len(model.muscles)} muscles, {len(model.contacts)} contacts"
         )
         t0 = time.perf_counter()
-        f = build(model)
+        f = build(model).build_all()
         build_seconds = time.perf_counter() - t0
         q = default_pose(model)
         zeros = np.zeros_like(q)

@@ -254,7 +254,7 @@ MALFORMED: dict[str, tuple[str, int, str]] = {
     "infinite time": ("name\nendheader\ntime\ta\n0\t1\ninf\t1\n", 5, "not finite"),
     "overflowing time": ("name\nendheader\ntime\ta\n1e999\t1\n", 4, "not finite"),
     "empty data": ("name\nendheader\ntime\ta\n\n\n", 3, "no data rows"),
-    "no labels": ("name\nendheader\n", 3, "missing column labels"),
+    "no labels": ("name\nendheader\n", 2, "no column labels follow"),
     "duplicate labels": ("name\nendheader\ntime\ta\tb\ta\n0\t1\t2\t3\n", 3, "duplicate"),
     "time repeated": ("name\nendheader\ntime\ta\tTime\n0\t1\t2\n", 3, "duplicate"),
     "first label not time": ("name\nendheader\nt\ta\n0\t1\n", 3, "'time'"),

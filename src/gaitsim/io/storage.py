@@ -529,7 +529,8 @@ def read_storage(path: StrPath) -> TimeSeriesTable:
     while label_index < len(lines) and not lines[label_index].strip():
         label_index += 1
     if label_index >= len(lines):
-        raise FileFormatError(path, end + 2, "missing column labels after 'endheader'")
+        # Name the 'endheader' line itself: the file may end right after it.
+        raise FileFormatError(path, end + 1, "no column labels follow 'endheader'")
     labels = _parse_labels(path, lines[label_index], label_index + 1)
     if n_columns is not None and n_columns[0] != len(labels) + 1:
         raise FileFormatError(
