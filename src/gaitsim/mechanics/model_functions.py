@@ -16,6 +16,7 @@ once per model and option set; evaluation is then cheap (see ``benchmarks/``).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -397,20 +398,9 @@ def _implicit_dynamics(
 
 
 def muscle_parameters(muscle: Muscle) -> MuscleParameters:
-    """The DeGroote-Fregly parameters of a described muscle."""
+    """The DeGroote-Fregly parameters of a described muscle (the fields of the same name)."""
     return MuscleParameters(
-        max_isometric_force=muscle.max_isometric_force,
-        optimal_fiber_length=muscle.optimal_fiber_length,
-        tendon_slack_length=muscle.tendon_slack_length,
-        pennation_angle_at_optimal=muscle.pennation_angle_at_optimal,
-        max_contraction_velocity=muscle.max_contraction_velocity,
-        activation_time_constant=muscle.activation_time_constant,
-        deactivation_time_constant=muscle.deactivation_time_constant,
-        tendon_strain_at_one_norm_force=muscle.tendon_strain_at_one_norm_force,
-        passive_fiber_strain_at_one_norm_force=muscle.passive_fiber_strain_at_one_norm_force,
-        active_force_width_scale=muscle.active_force_width_scale,
-        fiber_damping=muscle.fiber_damping,
-        ignore_passive_fiber_force=muscle.ignore_passive_fiber_force,
+        **{f.name: getattr(muscle, f.name) for f in dataclasses.fields(MuscleParameters)}
     )
 
 
