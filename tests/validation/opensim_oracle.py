@@ -159,10 +159,15 @@ class ModelHandle:
     that poses outside the coordinate ranges are honoured.
     """
 
-    def __init__(self, path: str, config: tuple):
+    def __init__(self, path: str, config: tuple, replace_muscles: bool = False):
         t0 = time.perf_counter()
         self.config = config
         self.model = osim.Model(path)
+        if replace_muscles:
+            # OpenSim's own conversion of every muscle to DeGrooteFregly2016Muscle.
+            self.model.initSystem()
+            osim.DeGrooteFregly2016Muscle.replaceMuscles(self.model)
+            self.model.finalizeConnections()
         model = self.model
         kind = config[0]
         self.force_paths = force_paths(model)
@@ -785,7 +790,9 @@ def run(request: dict) -> dict[str, np.ndarray]:
 
     def handle(config: tuple) -> ModelHandle:
         if config not in handles:
-            handles[config] = ModelHandle(model_path, config)
+            handles[config] = ModelHandle(
+                model_path, config, bool(request.get("replace_muscles_with_degroote", False))
+            )
         return handles[config]
 
     base = handle(("no_forces",))

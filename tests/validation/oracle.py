@@ -175,8 +175,12 @@ def run_oracle(
     *,
     timeout: float = 900.0,
     log_level: str = "warn",
+    replace_muscles_with_degroote: bool = False,
 ) -> dict[str, Any]:
     """Answer ``queries`` about ``model`` with OpenSim in a subprocess.
+
+    ``replace_muscles_with_degroote`` converts every muscle with OpenSim's own
+    ``DeGrooteFregly2016Muscle::replaceMuscles`` after loading.
 
     Raises RuntimeError (with the subprocess stderr) if the oracle fails.
     """
@@ -187,7 +191,12 @@ def run_oracle(
             raise ValueError(f"query ids must be non-empty strings without '.': {qid!r}")
     if len(set(ids)) != len(ids):
         raise ValueError(f"duplicate query ids: {ids}")
-    request = {"model": str(Path(model).resolve()), "log_level": log_level, "queries": queries}
+    request = {
+        "model": str(Path(model).resolve()),
+        "log_level": log_level,
+        "queries": queries,
+        "replace_muscles_with_degroote": replace_muscles_with_degroote,
+    }
     with tempfile.TemporaryDirectory(prefix="gaitsim_oracle_") as tmp:
         req_path = Path(tmp) / "request.json"
         res_path = Path(tmp) / "result.npz"
