@@ -1,0 +1,1 @@
+"""Muscle-driven walking simulations (predictive and tracking) built on :mod:`gaitsim.ocp`."""
