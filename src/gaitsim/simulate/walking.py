@@ -1,0 +1,323 @@
+"""Muscle-driven walking as an optimal control problem (implicit formulation).
+
+:func:`walking_problem` turns a planar gait model and what the user asks for (a
+:class:`WalkingSpec`) into an :class:`~gaitsim.ocp.OptimalControlProblem`:
+
+States ``x``
+    coordinates ``q`` (model names), speeds ``<q>_u``, muscle activations
+    ``<muscle>_activation``, and for compliant-tendon muscles the normalised tendon
+    force ``<muscle>_tendon_force``.
+Controls ``u``
+    muscle excitations ``<muscle>_excitation``, coordinate accelerations ``<q>_acc``
+    (implicit multibody dynamics, De Groote et al. 2016; Falisse et al. 2019),
+    coordinate-actuator controls (actuator names), and ``<muscle>_tendon_force_rate``
+    for compliant muscles.
+Dynamics
+    ``q' = qd``, ``qd' = qdd`` (a control), ``a' = activation_rate(e, a)``,
+    ``f_t' = df_t`` (a control).
+Path constraints
+    the skeleton residual ``ID(q, qd, qdd) - r^T F_T - tau_contact - tau_limit - A u = 0``
+    (scaled by 100 N m) and, for compliant muscles, the fibre-tendon equilibrium.
+Goals
+    muscle effort ``sum e^p`` (default ``p = 3``) plus coordinate-actuator effort
+    ``sum (u / u_max)^2`` and a small joint-acceleration smoothing term
+    ``sum (qdd / 100)^2``, all integrated and divided by the distance travelled; for
+    tracking, the squared errors of coordinates (and ground reaction forces) divided by
+    the duration.
+Constraints
+    average speed ``(x_pelvis(T) - x_pelvis(0)) / T = speed`` (negative: backward);
+    periodicity with left/right mirroring over half a gait cycle
+    (``x(T) = mirror(x(0))``, forward position excluded), or plain periodicity over a
+    full cycle.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import casadi as ca
+import numpy as np
+
+from gaitsim.mechanics.model_functions import ModelFunctions, build
+from gaitsim.model.description import Model, Motion, TendonModel
+from gaitsim.ocp import (
+    BoundaryConstraint,
+    IntegralGoal,
+    OptimalControlProblem,
+    PathConstraint,
+    Variable,
+)
+
+__all__ = ["WalkingSpec", "walking_problem", "mirror_name", "WalkingLayout"]
+
+FORWARD = "pelvis_tx"
+HEIGHT = "pelvis_ty"
+
+
+def mirror_name(name: str) -> str:
+    """The contralateral name (``_r`` <-> ``_l``), or the name itself."""
+    for a, b in (("_r", "_l"), ("_l", "_r")):
+        if name.endswith(a):
+            return name[: -len(a)] + b
+        if f"{a}_" in name:
+            return name.replace(f"{a}_", f"{b}_", 1)
+    return name
+
+
+@dataclass(frozen=True)
+class WalkingSpec:
+    """What the user asks for (no work is done here).
+
+    Parameters
+    ----------
+    speed
+        Average forward speed (m/s); negative walks backward.
+    half_cycle
+        Simulate half a gait cycle with left/right mirroring (True) or a full cycle.
+    duration
+        ``(lower, upper)`` of the simulated phase (s); defaults suit a half cycle.
+    effort_weight, effort_exponent
+        Weight and exponent of the muscle effort goal.
+    actuator_weight, acceleration_weight
+        Weights of coordinate-actuator effort and joint-acceleration smoothing.
+    tracking
+        Reference coordinates to track (a :class:`TrackingReference`), or None for a
+        predictive simulation.
+    excitation_bounds
+        ``(lower, upper)`` of excitations and activations.
+    """
+
+    speed: float = 1.3
+    half_cycle: bool = True
+    duration: tuple[float, float] | None = None
+    effort_weight: float = 10.0
+    effort_exponent: float = 3.0
+    actuator_weight: float = 1.0
+    acceleration_weight: float = 1e-3
+    tracking: Any = None
+    excitation_bounds: tuple[float, float] = (0.01, 1.0)
+    pelvis_height: tuple[float, float] = (0.75, 1.15)
+    speed_tolerance: float = 0.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def phase_duration(self) -> tuple[float, float]:
+        """Bounds of the phase duration (s)."""
+        if self.duration is not None:
+            return self.duration
+        return (0.35, 0.75) if self.half_cycle else (0.7, 1.5)
+
+
+@dataclass(frozen=True)
+class WalkingLayout:
+    """Where everything sits in the problem's state and control vectors."""
+
+    coordinates: tuple[str, ...]
+    muscles: tuple[str, ...]
+    compliant: tuple[int, ...]
+    actuators: tuple[str, ...]
+
+    @property
+    def n_q(self) -> int:
+        return len(self.coordinates)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return (
+            self.coordinates
+            + tuple(f"{c}_u" for c in self.coordinates)
+            + tuple(f"{m}_activation" for m in self.muscles)
+            + tuple(f"{self.muscles[i]}_tendon_force" for i in self.compliant)
+        )
+
+    @property
+    def control_names(self) -> tuple[str, ...]:
+        return (
+            tuple(f"{m}_excitation" for m in self.muscles)
+            + tuple(f"{c}_acc" for c in self.coordinates)
+            + self.actuators
+            + tuple(f"{self.muscles[i]}_tendon_force_rate" for i in self.compliant)
+        )
+
+
+def _layout(model: Model) -> WalkingLayout:
+    compliant = tuple(i for i, m in enumerate(model.muscles) if m.tendon is TendonModel.COMPLIANT)
+    return WalkingLayout(
+        model.coordinate_names,
+        model.muscle_names,
+        compliant,
+        tuple(a.name for a in model.actuators),
+    )
+
+
+def _state_variables(model: Model, spec: WalkingSpec, layout: WalkingLayout) -> list[Variable]:
+    out: list[Variable] = []
+    lo_e, hi_e = spec.excitation_bounds
+    for c in model.coordinates:
+        lo, hi = c.range
+        initial = None
+        if c.name == FORWARD:
+            lo, hi, initial = -5.0, 5.0, (0.0, 0.0)
+        elif c.name == HEIGHT:
+            lo, hi = spec.pelvis_height
+        elif c.name in ("pelvis_tilt", "lumbar"):
+            lo, hi = max(lo, -0.5), min(hi, 0.5)
+        scale = 1.0 if c.motion is Motion.ROTATIONAL else (max(abs(lo), abs(hi)) or 1.0)
+        out.append(Variable(c.name, lo, hi, initial=initial, scale=scale))
+    for c in model.coordinates:
+        bound = 20.0 if c.motion is Motion.ROTATIONAL else 4.0
+        out.append(Variable(f"{c.name}_u", -bound, bound, scale=bound / 2))
+    for m in layout.muscles:
+        out.append(Variable(f"{m}_activation", lo_e, hi_e, scale=1.0))
+    for i in layout.compliant:
+        out.append(Variable(f"{layout.muscles[i]}_tendon_force", 0.0, 5.0, scale=1.0))
+    return out
+
+
+def _control_variables(model: Model, spec: WalkingSpec, layout: WalkingLayout) -> list[Variable]:
+    lo_e, hi_e = spec.excitation_bounds
+    out = [Variable(f"{m}_excitation", lo_e, hi_e, scale=1.0) for m in layout.muscles]
+    out += [Variable(f"{c}_acc", -1000.0, 1000.0, scale=100.0) for c in layout.coordinates]
+    out += [
+        Variable(
+            a.name,
+            a.min_control,
+            a.max_control,
+            scale=max(abs(a.min_control), abs(a.max_control), 1.0)
+            if math.isfinite(a.max_control)
+            else 1.0,
+        )
+        for a in model.actuators
+    ]
+    out += [
+        Variable(f"{layout.muscles[i]}_tendon_force_rate", -50.0, 50.0, scale=10.0)
+        for i in layout.compliant
+    ]
+    return out
+
+
+def _mirror_matrix(names: tuple[str, ...]) -> np.ndarray:
+    n = len(names)
+    m = np.zeros((n, n))
+    index = {name: i for i, name in enumerate(names)}
+    for i, name in enumerate(names):
+        m[i, index.get(mirror_name(name), i)] = 1.0
+    return m
+
+
+def walking_problem(
+    model: Model, spec: WalkingSpec | None = None, functions: ModelFunctions | None = None
+) -> tuple[OptimalControlProblem, WalkingLayout]:
+    """The optimal control problem of walking (see the module docstring)."""
+    spec = spec or WalkingSpec()
+    f = functions or build(model)
+    layout = _layout(model)
+    nq, nm = layout.n_q, len(layout.muscles)
+    nc, na = len(layout.compliant), len(layout.actuators)
+    states = _state_variables(model, spec, layout)
+    controls = _control_variables(model, spec, layout)
+    nx, nu = len(states), len(controls)
+    x = ca.SX.sym("x", nx)
+    u = ca.SX.sym("u", nu)
+    p = ca.SX.sym("p", 0)
+    q, qd = x[:nq], x[nq : 2 * nq]
+    a = x[2 * nq : 2 * nq + nm]
+    ft_c = x[2 * nq + nm :]
+    e = u[:nm]
+    qdd = u[nm : nm + nq]
+    u_act = u[nm + nq : nm + nq + na]
+    dft_c = u[nm + nq + na :]
+
+    dynamics = ca.Function(
+        "walking_dynamics",
+        [x, u, p],
+        [ca.vertcat(qd, qdd, f.activation_rate(e, a), dft_c)],
+        ["x", "u", "p"],
+        ["xdot"],
+    )
+    # Normalised tendon forces of every muscle (rigid ones are not states: zeros).
+    ft = ca.SX.zeros(nm, 1)
+    dft = ca.SX.zeros(nm, 1)
+    for k, i in enumerate(layout.compliant):
+        ft[i] = ft_c[k]
+        dft[i] = dft_c[k]
+    skeleton, muscle = f.implicit_dynamics(q, qd, qdd, a, ft, dft, u_act)
+    residual = ca.vertcat(skeleton, muscle[list(layout.compliant)] if nc else ca.SX(0, 1))
+    residual_scale = np.concatenate([np.full(nq, 100.0), np.ones(nc)])
+    path = [
+        PathConstraint(
+            "implicit dynamics",
+            ca.Function("residual", [x, u, p], [residual]),
+            0.0,
+            0.0,
+            residual_scale,
+        )
+    ]
+
+    # Goals.
+    i_fwd = layout.coordinates.index(FORWARD)
+    x0s, xfs = ca.SX.sym("x0", nx), ca.SX.sym("xT", nx)
+    distance = ca.Function("distance", [x0s, xfs], [xfs[i_fwd] - x0s[i_fwd]])
+    u_max = np.array([max(abs(v.lower), abs(v.upper)) for v in controls[nm + nq : nm + nq + na]])
+    effort = ca.sum1(e**spec.effort_exponent) if nm else ca.SX(0)
+    goals = [
+        IntegralGoal(
+            name="muscle effort",
+            weight=spec.effort_weight,
+            normalize_by_distance=distance,
+            integrand=ca.Function("effort", [x, u, p], [effort]),
+        )
+    ]
+    if na:
+        goals.append(
+            IntegralGoal(
+                name="actuator effort",
+                weight=spec.actuator_weight,
+                normalize_by_distance=distance,
+                integrand=ca.Function("actuators", [x, u, p], [ca.sum1((u_act / u_max) ** 2)]),
+            )
+        )
+    goals.append(
+        IntegralGoal(
+            name="acceleration smoothing",
+            weight=spec.acceleration_weight,
+            normalize_by_distance=distance,
+            integrand=ca.Function("accelerations", [x, u, p], [ca.sumsqr(qdd / 100.0)]),
+        )
+    )
+    if spec.tracking is not None:
+        goals.extend(spec.tracking.goals(layout, x, u, p))
+
+    # Boundary constraints: average speed and periodicity.
+    t = ca.SX.sym("T")
+    speed = ca.Function("speed", [x0s, xfs, p, t], [(xfs[i_fwd] - x0s[i_fwd]) / t])
+    tol = spec.speed_tolerance
+    boundary = [BoundaryConstraint("average speed", speed, spec.speed - tol, spec.speed + tol)]
+    if spec.half_cycle:
+        mirror = _mirror_matrix(layout.state_names)
+    else:
+        mirror = np.eye(nx)
+    keep = [i for i, n in enumerate(layout.state_names) if n != FORWARD]
+    periodic = (xfs - ca.DM(mirror) @ x0s)[keep]
+    boundary.append(
+        BoundaryConstraint("periodicity", ca.Function("periodicity", [x0s, xfs, p, t], [periodic]))
+    )
+    if spec.half_cycle and na:
+        # Actuator controls are mirrored too (through the state's end conditions only;
+        # the lumbar actuator is its own mirror image).
+        pass
+
+    problem = OptimalControlProblem(
+        states=tuple(states),
+        controls=tuple(controls),
+        dynamics=dynamics,
+        duration=spec.phase_duration(),
+        goals=tuple(goals),
+        path_constraints=tuple(path),
+        boundary_constraints=tuple(boundary),
+        name=f"{model.name} {'tracking' if spec.tracking is not None else 'predictive'} "
+        f"walking at {spec.speed:+.2f} m/s",
+        metadata={"speed": spec.speed, "half_cycle": spec.half_cycle},
+    )
+    return problem, layout
