@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 model_app = typer.Typer(help="Inspect, check and import models.", no_args_is_help=True)
 app.add_typer(model_app, name="model")
+simulate_app = typer.Typer(help="Muscle-driven walking simulations.", no_args_is_help=True)
+app.add_typer(simulate_app, name="simulate")
 console = Console()
 err_console = Console(stderr=True)
 
@@ -233,3 +235,84 @@ def demo(
         return
     (output / "summary.json").write_text(json.dumps(summary, indent=2))
     console.print(f"[green]done[/]: outputs in {output}/")
+
+
+@simulate_app.command("predict")
+def simulate_predict(
+    speed: Annotated[float, typer.Option(help="Average speed (m/s); negative: backward.")] = 1.3,
+    model: Annotated[str, typer.Option("--model", "-m", help="Built-in name, .toml or .osim.")] = (
+        "gait2d"
+    ),
+    mesh: Annotated[int, typer.Option(help="Mesh intervals (half gait cycle).")] = 50,
+    tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
+    max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
+    normative: Annotated[
+        Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="Run folder.")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite the run folder.")] = False,
+) -> None:
+    """Predict walking driven by the model's muscles (half cycle, mirrored)."""
+    from rich.live import Live
+
+    from gaitsim.analysis.gait_metrics import summary
+    from gaitsim.analysis.normative import load_normative
+    from gaitsim.io.run_folder import write_run
+    from gaitsim.ocp import ConvergenceError, Ipopt, Progress, Trapezoidal
+    from gaitsim.simulate.predict import predict_walking
+
+    output = output or Path("runs") / f"predict_{speed:+.2f}".replace("+", "p").replace("-", "m")
+    if output.exists() and any(output.iterdir()) and not force:
+        _fail(FileExistsError(f"{output} exists and is not empty; pass --force"))
+    table = Table(title=f"Predicting walking at {speed:+.2f} m/s ({model}, {mesh} intervals)")
+    state = {"row": None}
+
+    def render(p: Progress) -> Table:
+        t = Table(title=table.title)
+        for col in ("iteration", "objective", "infeasibility", "elapsed (s)"):
+            t.add_column(col, justify="right")
+        t.add_row(
+            str(p.iteration), f"{p.objective:.5g}", f"{p.infeasibility:.2e}", f"{p.seconds:.1f}"
+        )
+        return t
+
+    try:
+        norms = load_normative(normative) if normative else None
+        with Live(table, console=console, refresh_per_second=4, transient=True) as live:
+
+            def progress(p: Progress) -> None:
+                state["row"] = p
+                live.update(render(p))
+
+            run = predict_walking(
+                model,
+                speed=speed,
+                transcription=Trapezoidal(mesh),
+                solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
+                progress=progress,
+            )
+        files = write_run(run.result, output, normative=norms, overwrite=force)
+    except ConvergenceError as exc:
+        _fail(exc)
+        return
+    except (GaitsimError, FileExistsError, KeyError) as exc:
+        _fail(exc)
+        return
+    sol = run.solution
+    facts = summary(run.result, norms)
+    done = Table(title="Summary")
+    done.add_column("quantity")
+    done.add_column("value", justify="right")
+    done.add_row("solver", f"{sol.status}, {sol.iterations} iterations, {sol.seconds:.1f} s")
+    done.add_row("objective", f"{sol.objective:.5g}")
+    done.add_row("speed (m/s)", f"{run.result.speed:.3f}")
+    done.add_row("stride time (s)", f"{facts['stride_time_s']:.3f}")
+    for side in ("r", "l"):
+        stance = facts["stance_percent"].get(side)
+        if stance is not None:
+            done.add_row(f"stance {side} (% of cycle)", f"{stance:.1f}")
+        knee = facts["peak_swing_knee_flexion_deg"].get(side)
+        if knee is not None:
+            done.add_row(f"peak swing knee flexion {side} (deg)", f"{knee:.1f}")
+    console.print(done)
+    console.print(f"[green]wrote[/] {len(files.all())} files to {output}/")

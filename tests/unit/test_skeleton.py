@@ -158,3 +158,23 @@ def test_external_force_equals_point_force_generalized() -> None:
         work = forces[:3, 1] @ dp + forces[3:, 2] @ dtheta
         # The external load enters with a minus sign: it reduces the required torque.
         assert without[i] - with_load[i] == pytest.approx(work, abs=1e-5)
+
+
+def test_recursive_newton_euler_equals_kanes_method() -> None:
+    """Two independent formulations of the same dynamics agree to rounding."""
+    import casadi as ca
+
+    from gaitsim.mechanics.skeleton import build_skeleton
+
+    for model in (triple_pendulum(), gaitsim.load_builtin("gait3d")):
+        sk = build_skeleton(model)
+        forces = ca.SX.sym("F", 6, len(model.bodies))
+        args = [sk.q, sk.qd, sk.qdd, forces]
+        rnea = ca.Function("rnea", args, [sk.inverse_dynamics(forces)])
+        kane = ca.Function("kane", args, [sk.inverse_dynamics_kane(forces)])
+        rng = np.random.default_rng(7)
+        for _ in range(3):
+            values = [rng.normal(size=a.shape) for a in args]
+            np.testing.assert_allclose(
+                np.asarray(rnea(*values)), np.asarray(kane(*values)), rtol=1e-10, atol=1e-9
+            )

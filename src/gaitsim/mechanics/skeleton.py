@@ -42,6 +42,7 @@ from gaitsim.mechanics.rotations import axis_angle, body_fixed_xyz, unskew
 from gaitsim.model.description import (
     GROUND,
     AxisKind,
+    Body,
     Constant,
     Joint,
     JointType,
@@ -84,6 +85,21 @@ def joint_transform_axes(joint: Joint) -> tuple[TransformAxis, ...]:
 
 
 @dataclass(frozen=True)
+class JointLink:
+    """A joint as the recursive algorithm needs it (all SX, parent-body coordinates).
+
+    ``rotation`` maps child-body coordinates to parent-body coordinates; ``offset`` is
+    the child's origin in parent coordinates; both are functions of the joint's own
+    coordinates only.
+    """
+
+    parent: str
+    child: str
+    rotation: Any
+    offset: Any
+
+
+@dataclass(frozen=True)
 class SkeletonSymbols:
     """Symbolic skeleton quantities for one model, all CasADi SX.
 
@@ -103,6 +119,8 @@ class SkeletonSymbols:
     qdd: Any
     poses: dict[str, Pose]
     coordinate_index: dict[str, int]
+    links: tuple[JointLink, ...] = ()
+    """Joints in an order where every parent comes before its children."""
 
     # -- kinematics ----------------------------------------------------------------------
     def point(self, body: str, local: Any) -> Any:
@@ -145,7 +163,74 @@ class SkeletonSymbols:
         return ca.jtimes(w, self.qd, torque, True)
 
     def inverse_dynamics(self, body_forces: Any | None = None) -> Any:
-        """Generalised forces needed for ``qdd`` (see module docstring).
+        """Generalised forces needed for ``qdd``: recursive Newton-Euler (Featherstone).
+
+        Spatial vectors ``[angular; linear]`` in body coordinates at the body origin.
+        A joint's relative spatial velocity ``v_J = S(q) qd`` comes from exact
+        differentiation of its transform (so custom joints with coupled, spline-driven
+        translations need no special case); ``S qdd`` and the velocity-product term
+        ``dS/dt qd`` follow by forward-mode differentiation of ``v_J``, and ``S^T f`` by
+        reverse mode. Forward pass: ``v_i = X_i v_p + v_J``, ``a_i = X_i a_p + S qdd +
+        dS/dt qd + v_i x v_J`` with the base accelerating at ``-g``; then
+        ``f_i = I_i a_i + v_i x* I_i v_i - f_ext``; backward pass: ``tau += S^T f_i``,
+        ``f_p += X_i^T f_i``. ``body_forces`` as for :meth:`inverse_dynamics_kane`.
+        """
+        model = self.model
+        zero3 = ca.SX.zeros(3, 1)
+        g = ca.DM(model.gravity)
+        velocity: dict[str, tuple[Any, Any]] = {GROUND: (zero3, zero3)}
+        acceleration: dict[str, tuple[Any, Any]] = {GROUND: (zero3, -g)}
+        bodies = {b.name: (k, b) for k, b in enumerate(model.bodies)}
+        forces: dict[str, tuple[Any, Any]] = {}
+        joint_velocity: dict[str, Any] = {}
+        for link in self.links:
+            e = link.rotation.T  # parent coordinates -> child coordinates
+            r = link.offset
+            w_p, v_p = velocity[link.parent]
+            dw_p, dv_p = acceleration[link.parent]
+            rdot = ca.reshape(self.velocity(ca.vec(link.rotation)), 3, 3)
+            w_rel = unskew(rdot @ link.rotation.T)
+            v_j = ca.vertcat(e @ w_rel, e @ self.velocity(r))  # S qd, child coordinates
+            joint_velocity[link.child] = v_j
+            s_qdd = ca.jtimes(v_j, self.qd, self.qdd)
+            c_j = ca.jtimes(v_j, self.q, self.qd)
+            w = e @ w_p + v_j[:3]
+            v = e @ (v_p + ca.cross(w_p, r)) + v_j[3:]
+            dw = e @ dw_p + s_qdd[:3] + c_j[:3] + ca.cross(w, v_j[:3])
+            dv = (
+                e @ (dv_p + ca.cross(dw_p, r))
+                + s_qdd[3:]
+                + c_j[3:]
+                + ca.cross(w, v_j[3:])
+                + ca.cross(v, v_j[:3])
+            )
+            velocity[link.child] = (w, v)
+            acceleration[link.child] = (dw, dv)
+            k, body = bodies[link.child]
+            n_a, f_a = _spatial_inertia_times(body, dw, dv)
+            n_v, f_v = _spatial_inertia_times(body, w, v)
+            n = n_a + ca.cross(w, n_v) + ca.cross(v, f_v)
+            f = f_a + ca.cross(w, f_v)
+            if body_forces is not None:
+                r_b = self.poses[link.child].R.T  # ground -> body coordinates
+                f = f - r_b @ body_forces[0:3, k]
+                n = n - r_b @ body_forces[3:6, k]
+            forces[link.child] = (n, f)
+        tau = ca.SX.zeros(self.q.shape[0], 1)
+        for link in reversed(self.links):
+            n, f = forces[link.child]
+            tau += ca.jtimes(joint_velocity[link.child], self.qd, ca.vertcat(n, f), True)
+            if link.parent != GROUND:
+                e_t = link.rotation  # child -> parent coordinates
+                f_p = e_t @ f
+                n_p = e_t @ n + ca.cross(link.offset, f_p)
+                pn, pf = forces[link.parent]
+                forces[link.parent] = (pn + n_p, pf + f_p)
+        return tau
+
+    def inverse_dynamics_kane(self, body_forces: Any | None = None) -> Any:
+        """Generalised forces needed for ``qdd`` by Kane's method (see module docstring);
+        an independent formulation kept to cross-check :meth:`inverse_dynamics`.
 
         ``body_forces`` is an SX of shape (6, n_bodies): for every body (model order) the
         external force at its origin (rows 0-2) and torque (rows 3-5), both in ground.
@@ -175,6 +260,16 @@ class SkeletonSymbols:
         return tau
 
 
+def _spatial_inertia_times(body: Body, angular: Any, linear: Any) -> tuple[Any, Any]:
+    """The body's spatial inertia (about its origin, body coordinates) times a motion
+    vector: ``[I_c w + c x m (v - c x w); m (v - c x w)]``."""
+    ixx, iyy, izz, ixy, ixz, iyz = body.inertia
+    i_c = ca.DM([[ixx, ixy, ixz], [ixy, iyy, iyz], [ixz, iyz, izz]])
+    c = ca.DM(list(body.com))
+    force = body.mass * (linear - ca.cross(c, angular))
+    return i_c @ angular + ca.cross(c, force), force
+
+
 def _constant_joint_axis(axis: TransformAxis) -> bool:
     return axis.coordinate is None or isinstance(axis.function, Constant)
 
@@ -194,6 +289,7 @@ def build_skeleton(model: Model) -> SkeletonSymbols:
     qdd = ca.SX.sym("qdd", n)
     index = {name: i for i, name in enumerate(names)}
     poses: dict[str, Pose] = {GROUND: Pose(ca.SX.eye(3), ca.SX.zeros(3, 1))}
+    links: list[JointLink] = []
     pending = list(model.joints)
     # Joints may be listed in any order: place a child once its parent is placed.
     while pending:
@@ -201,7 +297,10 @@ def build_skeleton(model: Model) -> SkeletonSymbols:
         for joint in list(pending):
             if joint.parent.body not in poses:
                 continue
-            poses[joint.child.body] = _child_pose(joint, poses[joint.parent.body], q, index)
+            rotation, offset = _relative_transform(joint, q, index)
+            parent = poses[joint.parent.body]
+            poses[joint.child.body] = Pose(parent.R @ rotation, parent.p + parent.R @ offset)
+            links.append(JointLink(joint.parent.body, joint.child.body, rotation, offset))
             pending.remove(joint)
             progressed = True
         if not progressed:
@@ -210,10 +309,11 @@ def build_skeleton(model: Model) -> SkeletonSymbols:
                 f"joints.{bad.name}",
                 f"parent body {bad.parent.body!r} is not connected to ground",
             )
-    return SkeletonSymbols(model, q, qd, qdd, poses, index)
+    return SkeletonSymbols(model, q, qd, qdd, poses, index, tuple(links))
 
 
-def _child_pose(joint: Joint, parent: Pose, q: Any, index: dict[str, int]) -> Pose:
+def _relative_transform(joint: Joint, q: Any, index: dict[str, int]) -> tuple[Any, Any]:
+    """Child body frame in the parent body frame: (rotation, origin), functions of q."""
     r_po = ca.DM(body_fixed_xyz(joint.parent.orientation))
     p_po = ca.DM(joint.parent.translation)
     r_co = ca.DM(body_fixed_xyz(joint.child.orientation))
@@ -233,11 +333,8 @@ def _child_pose(joint: Joint, parent: Pose, q: Any, index: dict[str, int]) -> Po
             if norm == 0.0:
                 raise ModelError(f"joints.{joint.name}", "translation axis has zero length")
             p_fm = p_fm + amount * ca.DM(direction / norm)
-    # Frame F in ground, then M = F * X_FM, then the child body = M * X_co^-1.
-    r_f = parent.R @ r_po
-    p_f = parent.p + parent.R @ p_po
-    r_m = r_f @ r_fm
-    p_m = p_f + r_f @ p_fm
-    r_child = r_m @ r_co.T
-    p_child = p_m - r_child @ p_co
-    return Pose(r_child, p_child)
+    # Parent joint frame F, then M = F * X_FM, then the child body = M * X_co^-1.
+    r_m = r_po @ r_fm
+    p_m = p_po + r_po @ p_fm
+    rotation = r_m @ r_co.T
+    return rotation, p_m - rotation @ p_co

@@ -57,6 +57,9 @@ class Ipopt:
     hessian: str = "exact"
     linear_solver: str = "mumps"
     constraint_tolerance: float | None = None
+    expand: bool = False
+    """Expand the NLP into scalar expressions before solving: slower to build, faster to
+    evaluate (pays off for long solves)."""
     options: dict[str, Any] = field(default_factory=dict)
 
     def ipopt_options(self) -> dict[str, Any]:
@@ -71,7 +74,9 @@ class Ipopt:
             "linear_solver": self.linear_solver,
             "print_level": 0,
             "sb": "yes",
-            "mu_strategy": "adaptive",
+            # The monotone barrier update needs one factorisation per iteration; the
+            # adaptive one needed several and cost 4x more time on walking problems.
+            "mu_strategy": "monotone",
         }
         opts.update(self.options)
         return opts
@@ -226,7 +231,11 @@ def solve(
     solver = solver or Ipopt()
     t0 = time.perf_counter()
     nlp = transcribe(problem, transcription)
-    options: dict[str, Any] = {"ipopt": solver.ipopt_options(), "print_time": False}
+    options: dict[str, Any] = {
+        "ipopt": solver.ipopt_options(),
+        "print_time": False,
+        "expand": solver.expand,
+    }
     callback = None
     if progress is not None:
         callback = _IterationCallback(nlp.z.shape[0], nlp.g.shape[0], progress)

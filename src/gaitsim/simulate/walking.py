@@ -303,11 +303,6 @@ def walking_problem(
     boundary.append(
         BoundaryConstraint("periodicity", ca.Function("periodicity", [x0s, xfs, p, t], [periodic]))
     )
-    if spec.half_cycle and na:
-        # Actuator controls are mirrored too (through the state's end conditions only;
-        # the lumbar actuator is its own mirror image).
-        pass
-
     problem = OptimalControlProblem(
         states=tuple(states),
         controls=tuple(controls),

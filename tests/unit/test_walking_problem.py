@@ -1,0 +1,93 @@
+"""The walking problem's structure (fast checks; the solve itself is in a slow test)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gaitsim
+from gaitsim.simulate.initial_guess import kinematic_guess
+from gaitsim.simulate.stride import full_stride
+from gaitsim.simulate.walking import WalkingSpec, mirror_name, walking_problem
+
+
+def test_mirror_names() -> None:
+    assert mirror_name("knee_angle_r") == "knee_angle_l"
+    assert mirror_name("soleus_l_activation") == "soleus_r_activation"
+    assert mirror_name("pelvis_tilt") == "pelvis_tilt"
+    assert mirror_name("lumbar") == "lumbar"
+
+
+@pytest.fixture(scope="module")
+def gait2d_problem():
+    model = gaitsim.load_builtin("gait2d")
+    functions = gaitsim.build(model)
+    problem, layout = walking_problem(model, WalkingSpec(speed=1.3), functions)
+    return model, functions, problem, layout
+
+
+def test_layout_and_sizes(gait2d_problem) -> None:
+    model, _, problem, layout = gait2d_problem
+    nq, nm = len(model.coordinates), len(model.muscles)
+    assert problem.state_names == layout.state_names
+    assert len(problem.states) == 2 * nq + nm  # gait2d tendons are rigid
+    assert len(problem.controls) == nm + nq + len(model.actuators)
+    problem.check()
+
+
+def test_implicit_residual_vanishes_for_consistent_accelerations(gait2d_problem) -> None:
+    """With qdd from forward dynamics of the same forces, the path constraint is zero."""
+    model, f, problem, layout = gait2d_problem
+    rng = np.random.default_rng(11)
+    nq, nm = len(model.coordinates), len(model.muscles)
+    guess = kinematic_guess(model, layout, speed=1.3)
+    x = guess.states[10].copy()
+    x[2 * nq : 2 * nq + nm] = rng.uniform(0.05, 0.8, nm)
+    q, qd, a = x[:nq], x[nq : 2 * nq], x[2 * nq : 2 * nq + nm]
+    u_act = np.array([3.0])
+    lmt = np.asarray(f.muscle_tendon_lengths(q)).ravel()
+    vmt = np.asarray(f.lengthening_velocities(q, qd)).ravel()
+    tendon = np.asarray(f.muscle_rigid(lmt, vmt, a)[0]).ravel()
+    tau = (
+        np.asarray(f.moment_arms(q)).T @ tendon
+        + np.asarray(f.contact_forces(q, qd)[2]).ravel()
+        + np.asarray(f.limit_torques(q, qd)).ravel()
+        + f.actuator_matrix @ u_act
+    )
+    qdd = np.asarray(f.forward_dynamics(q, qd, tau, np.zeros((6, len(model.bodies))))).ravel()
+    u = np.concatenate([rng.uniform(0.01, 1, nm), qdd, u_act])
+    residual = problem.path_constraints[0].function(x, u, np.zeros(0))
+    # Residual in N m; forces of up to ~1e4 N: rounding-level agreement.
+    assert np.abs(np.asarray(residual)).max() < 1e-6
+
+
+def test_periodicity_accepts_a_mirrored_pair(gait2d_problem) -> None:
+    _, _, problem, layout = gait2d_problem
+    rng = np.random.default_rng(12)
+    x0 = rng.normal(size=len(layout.state_names))
+    names = layout.state_names
+    xf = np.array([x0[names.index(mirror_name(n))] for n in names])
+    xf[names.index("pelvis_tx")] = 0.6  # the forward position is not periodic
+    constraint = next(c for c in problem.boundary_constraints if c.name == "periodicity")
+    assert np.abs(np.asarray(constraint.function(x0, xf, np.zeros(0), 0.5))).max() == 0.0
+    xf[names.index("knee_angle_r")] += 0.1
+    assert np.abs(np.asarray(constraint.function(x0, xf, np.zeros(0), 0.5))).max() > 0.05
+
+
+def test_full_stride_mirrors_the_second_half() -> None:
+    time = np.linspace(0.0, 0.5, 6)
+    names = ("pelvis_tx", "knee_angle_r", "knee_angle_l")
+    values = np.column_stack([1.3 * time, np.sin(time), np.cos(time)])
+    t, v = full_stride(time, names, values, distance=0.65)
+    assert t.size == 11 and t[-1] == pytest.approx(1.0)
+    np.testing.assert_allclose(v[6:, 1], np.cos(time[1:]))  # right = left shifted
+    np.testing.assert_allclose(v[6:, 2], np.sin(time[1:]))
+    np.testing.assert_allclose(v[6:, 0], 1.3 * time[1:] + 0.65)
+
+
+def test_kinematic_guess_moves_at_the_asked_speed(gait2d_problem) -> None:
+    model, _, _, layout = gait2d_problem
+    for speed in (1.3, -0.8):
+        guess = kinematic_guess(model, layout, speed=speed, duration=0.5)
+        x = guess.state("pelvis_tx")
+        assert (x[-1] - x[0]) / guess.duration == pytest.approx(speed)
