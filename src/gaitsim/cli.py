@@ -237,6 +237,60 @@ def demo(
     console.print(f"[green]done[/]: outputs in {output}/")
 
 
+def _solve_with_progress(title: str, run_solver):  # noqa: ANN001, ANN202
+    """Run ``run_solver(progress)`` showing a live table of the solver's iterations."""
+    from rich.live import Live
+
+    from gaitsim.ocp import Progress
+
+    def render(p: Progress) -> Table:
+        t = Table(title=title)
+        for col in ("iteration", "objective", "infeasibility", "elapsed (s)"):
+            t.add_column(col, justify="right")
+        t.add_row(
+            str(p.iteration), f"{p.objective:.5g}", f"{p.infeasibility:.2e}", f"{p.seconds:.1f}"
+        )
+        return t
+
+    with Live(Table(title=title), console=console, refresh_per_second=4, transient=True) as live:
+        return run_solver(lambda p: live.update(render(p)))
+
+
+def _finish_run(run, output: Path, normative: Path | None, force: bool) -> None:  # noqa: ANN001
+    """Write the run folder and print the summary."""
+    from gaitsim.analysis.gait_metrics import summary
+    from gaitsim.analysis.normative import load_normative
+    from gaitsim.io.run_folder import write_run
+
+    norms = load_normative(normative) if normative else None
+    files = write_run(run.result, output, normative=norms, overwrite=force)
+    sol = run.solution
+    facts = summary(run.result, norms)
+    done = Table(title="Summary")
+    done.add_column("quantity")
+    done.add_column("value", justify="right")
+    done.add_row("solver", f"{sol.status}, {sol.iterations} iterations, {sol.seconds:.1f} s")
+    done.add_row("objective", f"{sol.objective:.5g}")
+    for name, value in sol.objective_terms.items():
+        done.add_row(f"  {name}", f"{value:.5g}")
+    done.add_row("speed (m/s)", f"{run.result.speed:.3f}")
+    done.add_row("stride time (s)", f"{facts['stride_time_s']:.3f}")
+    for side in ("r", "l"):
+        stance = facts["stance_percent"].get(side)
+        if stance is not None:
+            done.add_row(f"stance {side} (% of cycle)", f"{stance:.1f}")
+        knee = facts["peak_swing_knee_flexion_deg"].get(side)
+        if knee is not None:
+            done.add_row(f"peak swing knee flexion {side} (deg)", f"{knee:.1f}")
+    console.print(done)
+    console.print(f"[green]wrote[/] {len(files.all())} files to {output}/")
+
+
+def _check_output(output: Path, force: bool) -> None:
+    if output.exists() and any(output.iterdir()) and not force:
+        _fail(FileExistsError(f"{output} exists and is not empty; pass --force"))
+
+
 @simulate_app.command("predict")
 def simulate_predict(
     speed: Annotated[float, typer.Option(help="Average speed (m/s); negative: backward.")] = 1.3,
@@ -253,66 +307,67 @@ def simulate_predict(
     force: Annotated[bool, typer.Option(help="Overwrite the run folder.")] = False,
 ) -> None:
     """Predict walking driven by the model's muscles (half cycle, mirrored)."""
-    from rich.live import Live
-
-    from gaitsim.analysis.gait_metrics import summary
-    from gaitsim.analysis.normative import load_normative
-    from gaitsim.io.run_folder import write_run
-    from gaitsim.ocp import ConvergenceError, Ipopt, Progress, Trapezoidal
+    from gaitsim.ocp import Ipopt, Trapezoidal
     from gaitsim.simulate.predict import predict_walking
 
-    output = output or Path("runs") / f"predict_{speed:+.2f}".replace("+", "p").replace("-", "m")
-    if output.exists() and any(output.iterdir()) and not force:
-        _fail(FileExistsError(f"{output} exists and is not empty; pass --force"))
-    table = Table(title=f"Predicting walking at {speed:+.2f} m/s ({model}, {mesh} intervals)")
-    state = {"row": None}
-
-    def render(p: Progress) -> Table:
-        t = Table(title=table.title)
-        for col in ("iteration", "objective", "infeasibility", "elapsed (s)"):
-            t.add_column(col, justify="right")
-        t.add_row(
-            str(p.iteration), f"{p.objective:.5g}", f"{p.infeasibility:.2e}", f"{p.seconds:.1f}"
-        )
-        return t
-
+    label = f"{speed:+.2f}".replace("+", "p").replace("-", "m").replace(".", "_")
+    output = output or Path("runs") / f"predict_{label}"
+    _check_output(output, force)
     try:
-        norms = load_normative(normative) if normative else None
-        with Live(table, console=console, refresh_per_second=4, transient=True) as live:
-
-            def progress(p: Progress) -> None:
-                state["row"] = p
-                live.update(render(p))
-
-            run = predict_walking(
+        run = _solve_with_progress(
+            f"Predicting walking at {speed:+.2f} m/s ({model}, {mesh} intervals)",
+            lambda progress: predict_walking(
                 model,
                 speed=speed,
                 transcription=Trapezoidal(mesh),
                 solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
                 progress=progress,
-            )
-        files = write_run(run.result, output, normative=norms, overwrite=force)
-    except ConvergenceError as exc:
-        _fail(exc)
-        return
+            ),
+        )
+        _finish_run(run, output, normative, force)
     except (GaitsimError, FileExistsError, KeyError) as exc:
         _fail(exc)
-        return
-    sol = run.solution
-    facts = summary(run.result, norms)
-    done = Table(title="Summary")
-    done.add_column("quantity")
-    done.add_column("value", justify="right")
-    done.add_row("solver", f"{sol.status}, {sol.iterations} iterations, {sol.seconds:.1f} s")
-    done.add_row("objective", f"{sol.objective:.5g}")
-    done.add_row("speed (m/s)", f"{run.result.speed:.3f}")
-    done.add_row("stride time (s)", f"{facts['stride_time_s']:.3f}")
-    for side in ("r", "l"):
-        stance = facts["stance_percent"].get(side)
-        if stance is not None:
-            done.add_row(f"stance {side} (% of cycle)", f"{stance:.1f}")
-        knee = facts["peak_swing_knee_flexion_deg"].get(side)
-        if knee is not None:
-            done.add_row(f"peak swing knee flexion {side} (deg)", f"{knee:.1f}")
-    console.print(done)
-    console.print(f"[green]wrote[/] {len(files.all())} files to {output}/")
+
+
+@simulate_app.command("track")
+def simulate_track(
+    coordinates: Annotated[Path, typer.Option(help="Coordinates to track (.sto/.mot).")],
+    grf: Annotated[Path | None, typer.Option(help="Ground reaction forces (.sto/.mot).")] = None,
+    external_loads: Annotated[
+        Path | None, typer.Option(help="ExternalLoads XML describing the GRF columns.")
+    ] = None,
+    model: Annotated[str, typer.Option("--model", "-m", help="Built-in name, .toml or .osim.")] = (
+        "gait2d"
+    ),
+    mesh: Annotated[int, typer.Option(help="Mesh intervals.")] = 50,
+    tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
+    max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
+    normative: Annotated[
+        Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Run folder.")] = Path(
+        "runs/track"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite the run folder.")] = False,
+) -> None:
+    """Track measured coordinates (and GRF) with the model's muscles."""
+    from gaitsim.ocp import Ipopt, Trapezoidal
+    from gaitsim.simulate.track import track_walking
+
+    _check_output(output, force)
+    try:
+        run = _solve_with_progress(
+            f"Tracking {coordinates.name} ({model}, {mesh} intervals)",
+            lambda progress: track_walking(
+                model,
+                coordinates,
+                grf=grf,
+                external_loads=external_loads,
+                transcription=Trapezoidal(mesh),
+                solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
+                progress=progress,
+            ),
+        )
+        _finish_run(run, output, normative, force)
+    except (GaitsimError, FileExistsError, FileNotFoundError, KeyError, ValueError) as exc:
+        _fail(exc)

@@ -64,12 +64,23 @@ class IntegralGoal(Goal):
     """``integral over [0, T] of L(x, u, p) dt``; ``integrand`` is ``(x, u, p) -> scalar``."""
 
     integrand: ca.Function
+    """``(x, u, p) -> L`` or, for goals that depend on time (tracking), ``(x, u, p, t)``."""
+
+    @property
+    def time_dependent(self) -> bool:
+        """Whether the integrand takes the time as a fourth input."""
+        return self.integrand.n_in() == 4
 
     def check(self, problem: str, nx: int, nu: int, npar: int) -> None:
         super().check(problem, nx, nu, npar)
         f = self.integrand
-        if f.n_in() != 3 or (f.numel_in(0), f.numel_in(1), f.numel_in(2)) != (nx, nu, npar):
-            raise GaitsimError(f"{problem}: goal {self.name}: integrand must be (x, u, p)")
+        sizes = (f.numel_in(0), f.numel_in(1), f.numel_in(2)) if f.n_in() >= 3 else ()
+        if f.n_in() not in (3, 4) or sizes != (nx, nu, npar) or (
+            f.n_in() == 4 and f.numel_in(3) != 1
+        ):
+            raise GaitsimError(
+                f"{problem}: goal {self.name}: integrand must be (x, u, p) or (x, u, p, t)"
+            )
         if f.numel_out(0) != 1:
             raise GaitsimError(f"{problem}: goal {self.name}: integrand must be scalar")
 

@@ -214,14 +214,19 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
         )
 
     terms: dict[str, Any] = {}
+    mesh = np.linspace(0.0, 1.0, n + 1)
+    t_nodes = duration * ca.DM(mesh).T
+    t_mid = duration * ca.DM(0.5 * (mesh[:-1] + mesh[1:])).T
     for goal in problem.goals:
         if isinstance(goal, IntegralGoal):
-            values = goal.integrand.map(n + 1)(x, u, p_nodes)
+            extra = [t_nodes] if goal.time_dependent else []
+            values = goal.integrand.map(n + 1)(x, u, p_nodes, *extra)
             w0, w1 = scheme.weights[0], scheme.weights[-1]
             raw = h * (w0 * ca.sum2(values[:, :-1]) + w1 * ca.sum2(values[:, 1:]))
             if mid:
+                extra_m = [t_mid] if goal.time_dependent else []
                 raw = raw + h * scheme.weights[1] * ca.sum2(
-                    goal.integrand.map(n)(xm, um, ca.repmat(p, 1, n))
+                    goal.integrand.map(n)(xm, um, ca.repmat(p, 1, n), *extra_m)
                 )
         elif isinstance(goal, EndpointGoal):
             raw = goal.function(x0, xf, p, duration)

@@ -287,7 +287,7 @@ def walking_problem(
         )
     )
     if spec.tracking is not None:
-        goals.extend(spec.tracking.goals(layout, x, u, p))
+        goals.extend(spec.tracking.goals(model, f, layout, x, u, p))
 
     # Boundary constraints: average speed and periodicity.
     t = ca.SX.sym("T")
