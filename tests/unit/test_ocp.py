@@ -262,11 +262,29 @@ def test_time_dependent_integrand_tracks_a_known_curve() -> None:
     """min int (x - sin t)^2 + 1e-6 u^2 with x' = u: the optimum follows sin(t)."""
     xs, us, ps, ts = ca.SX.sym("x"), ca.SX.sym("u"), ca.SX.sym("p", 0), ca.SX.sym("t")
     problem = OptimalControlProblem(
-        states=(Variable("x", -5, 5, initial=(0, 0)),), controls=(Variable("u", -5, 5),),
-        dynamics=ca.Function("f", [xs, us, ps], [us]), duration=(2.0, 2.0),
-        goals=(IntegralGoal(name="track", integrand=ca.Function(
-            "L", [xs, us, ps, ts], [(xs - ca.sin(ts)) ** 2 + 1e-6 * us**2])),),
+        states=(Variable("x", -5, 5, initial=(0, 0)),),
+        controls=(Variable("u", -5, 5),),
+        dynamics=ca.Function("f", [xs, us, ps], [us]),
+        duration=(2.0, 2.0),
+        goals=(
+            IntegralGoal(
+                name="track",
+                integrand=ca.Function(
+                    "L", [xs, us, ps, ts], [(xs - ca.sin(ts)) ** 2 + 1e-6 * us**2]
+                ),
+            ),
+        ),
     )
     sol = solve(problem, HermiteSimpson(20), Ipopt(tolerance=1e-10))
     # The control penalty of 1e-6 lets the state follow sin(t) to ~1e-3.
     np.testing.assert_allclose(sol.state("x"), np.sin(sol.time), atol=2e-3)
+
+
+def test_warm_start_from_the_optimum_takes_few_iterations() -> None:
+    cold = solve(min_effort(), HermiteSimpson(20), Ipopt(tolerance=1e-8))
+    warm = solve(
+        min_effort(), HermiteSimpson(20), Ipopt(tolerance=1e-8), initial_guess=cold, warm_start=True
+    )
+    assert warm.success and warm.settings["warm_start"]
+    assert warm.iterations < cold.iterations
+    assert warm.objective == pytest.approx(cold.objective, rel=1e-8)

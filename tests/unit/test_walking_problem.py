@@ -91,3 +91,28 @@ def test_kinematic_guess_moves_at_the_asked_speed(gait2d_problem) -> None:
         guess = kinematic_guess(model, layout, speed=speed, duration=0.5)
         x = guess.state("pelvis_tx")
         assert (x[-1] - x[0]) / guess.duration == pytest.approx(speed)
+
+
+def test_trajectory_file_round_trip(tmp_path, gait2d_problem) -> None:
+    from gaitsim.simulate.guesses import load_trajectory, save_trajectory
+
+    model, _, _, layout = gait2d_problem
+    guess = kinematic_guess(model, layout, speed=1.3)
+    save_trajectory(guess, tmp_path / "g.sto")
+    back = load_trajectory(tmp_path / "g.sto")
+    assert back.state_names == guess.state_names and back.control_names == guess.control_names
+    # Written with 12 significant digits.
+    np.testing.assert_allclose(back.states, guess.states, rtol=1e-10, atol=1e-12)
+    assert back.parameters["duration"] == pytest.approx(guess.parameters["duration"])
+
+
+def test_shipped_guess_matches_the_problem(gait2d_problem) -> None:
+    from gaitsim.simulate.guesses import shipped_guess
+
+    _, _, problem, _ = gait2d_problem
+    shipped = shipped_guess("gait2d", 1.3)
+    assert shipped is not None, "gaitsim ships a forward walking guess for gait2d"
+    guess, speed = shipped
+    assert speed == pytest.approx(1.3, rel=1e-6)
+    assert guess.state_names == problem.state_names
+    assert guess.control_names == problem.control_names

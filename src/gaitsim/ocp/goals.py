@@ -75,8 +75,10 @@ class IntegralGoal(Goal):
         super().check(problem, nx, nu, npar)
         f = self.integrand
         sizes = (f.numel_in(0), f.numel_in(1), f.numel_in(2)) if f.n_in() >= 3 else ()
-        if f.n_in() not in (3, 4) or sizes != (nx, nu, npar) or (
-            f.n_in() == 4 and f.numel_in(3) != 1
+        if (
+            f.n_in() not in (3, 4)
+            or sizes != (nx, nu, npar)
+            or (f.n_in() == 4 and f.numel_in(3) != 1)
         ):
             raise GaitsimError(
                 f"{problem}: goal {self.name}: integrand must be (x, u, p) or (x, u, p, t)"

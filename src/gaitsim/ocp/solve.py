@@ -218,8 +218,13 @@ def solve(
     initial_guess: Trajectory | Solution | None = None,
     progress: Callable[[Progress], None] | None = None,
     return_failure: bool = False,
+    warm_start: bool = False,
 ) -> Solution:
     """Solve ``problem`` by direct collocation and IPOPT.
+
+    ``warm_start`` tells IPOPT that ``initial_guess`` is already (nearly) optimal: the
+    barrier parameter starts at the tolerance and variables are not pushed away from
+    their bounds, so a converged guess needs a few iterations instead of a full solve.
 
     Raises
     ------
@@ -231,8 +236,14 @@ def solve(
     solver = solver or Ipopt()
     t0 = time.perf_counter()
     nlp = transcribe(problem, transcription)
+    ipopt = solver.ipopt_options()
+    if warm_start:
+        # Start the barrier at the tolerance and leave variables where the guess has them;
+        # options the caller set explicitly win.
+        warm = {"mu_init": max(solver.tolerance, 1e-6), "bound_push": 1e-8, "bound_frac": 1e-8}
+        ipopt = {**ipopt, **{k: v for k, v in warm.items() if k not in solver.options}}
     options: dict[str, Any] = {
-        "ipopt": solver.ipopt_options(),
+        "ipopt": ipopt,
         "print_time": False,
         "expand": solver.expand,
     }
@@ -282,6 +293,7 @@ def solve(
         build_seconds=build_seconds,
         problem_name=problem.name,
         settings={
+            "warm_start": warm_start,
             "transcription": {
                 "scheme": transcription.scheme.name,
                 "n_intervals": transcription.n_intervals,

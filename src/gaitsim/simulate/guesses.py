@@ -34,16 +34,26 @@ def load_trajectory(path: str | Path) -> Trajectory:
     """Read a trajectory written by :func:`save_trajectory`."""
     table = read_storage(path)
     n_states = int(table.metadata.get("n_states", len(table.labels)))
-    params = {k[len("parameter_"):]: float(v) for k, v in table.metadata.items()
-              if k.startswith("parameter_")}
-    return Trajectory(table.time, table.labels[:n_states], table.data[:, :n_states],
-                      table.labels[n_states:], table.data[:, n_states:], params)
+    params = {
+        k[len("parameter_") :]: float(v)
+        for k, v in table.metadata.items()
+        if k.startswith("parameter_")
+    }
+    return Trajectory(
+        table.time,
+        table.labels[:n_states],
+        table.data[:, :n_states],
+        table.labels[n_states:],
+        table.data[:, n_states:],
+        params,
+    )
 
 
-def shipped_guess(model_name: str, speed: float) -> Trajectory | None:
+def shipped_guess(model_name: str, speed: float) -> tuple[Trajectory, float] | None:
     """The shipped guess for ``model_name`` walking in ``speed``'s direction, or None.
 
-    The forward position is rescaled to the asked speed (the guess keeps its duration).
+    Returns the guess, with its forward position rescaled to the asked speed (it keeps
+    its duration), and the speed it was solved for.
     """
     direction = "backward" if speed < 0 else "forward"
     resource = resources.files("gaitsim.simulate") / "data" / f"{model_name}_{direction}.sto"
@@ -51,13 +61,21 @@ def shipped_guess(model_name: str, speed: float) -> Trajectory | None:
         return None
     with resources.as_file(resource) as path:
         guess = load_trajectory(path)
+    solved_speed = speed
     if "pelvis_tx" in guess.state_names:
         j = guess.state_names.index("pelvis_tx")
         states = np.array(guess.states)
         x = states[:, j]
         travelled = x[-1] - x[0]
+        solved_speed = travelled / guess.duration
         if travelled != 0:
             states[:, j] = x[0] + (x - x[0]) * (speed * guess.duration) / travelled
-        guess = Trajectory(guess.time, guess.state_names, states, guess.control_names,
-                           guess.controls, guess.parameters)
-    return guess
+        guess = Trajectory(
+            guess.time,
+            guess.state_names,
+            states,
+            guess.control_names,
+            guess.controls,
+            guess.parameters,
+        )
+    return guess, float(solved_speed)

@@ -16,6 +16,7 @@ from gaitsim.model.builtin import load_model
 from gaitsim.model.description import Model
 from gaitsim.ocp import Ipopt, Progress, Solution, Trajectory, Trapezoidal, solve
 from gaitsim.ocp.transcription import Transcription
+from gaitsim.simulate.guesses import shipped_guess
 from gaitsim.simulate.initial_guess import kinematic_guess
 from gaitsim.simulate.result import WalkingResult
 from gaitsim.simulate.stride import walking_result
@@ -46,10 +47,13 @@ def predict_walking(
     progress: Callable[[Progress], None] | None = None,
     functions: ModelFunctions | None = None,
     return_failure: bool = False,
+    use_shipped_guess: bool = True,
 ) -> WalkingRun:
     """Predict walking at ``speed`` (m/s; negative: backward) with a muscle-driven model.
 
-    Without ``initial_guess`` the solve starts from a data-free kinematic guess
+    Without ``initial_guess`` the solve starts from the guess shipped with gaitsim for
+    this model and direction (:mod:`gaitsim.simulate.guesses`), if there is one and
+    ``use_shipped_guess``, else from a data-free kinematic guess
     (:func:`gaitsim.simulate.initial_guess.kinematic_guess`).
 
     Raises
@@ -62,6 +66,13 @@ def predict_walking(
     spec = spec or WalkingSpec(speed=speed)
     functions = functions or build(model)
     problem, layout = walking_problem(model, spec, functions)
+    # A converged solution of a nearby problem lets IPOPT start close to the optimum.
+    warm = isinstance(initial_guess, Solution)
+    if initial_guess is None and use_shipped_guess:
+        shipped = shipped_guess(model.name, spec.speed)
+        if shipped is not None:
+            initial_guess, solved_speed = shipped
+            warm = abs(solved_speed - spec.speed) <= 0.1 * abs(spec.speed)
     if initial_guess is None:
         lo, hi = spec.phase_duration()
         initial_guess = kinematic_guess(
@@ -74,6 +85,7 @@ def predict_walking(
         initial_guess=initial_guess,
         progress=progress,
         return_failure=return_failure,
+        warm_start=warm,
     )
     if solution.sealed:
         return WalkingRun(model, spec, layout, solution, None)  # type: ignore[arg-type]

@@ -50,8 +50,14 @@ def reference_guess(
         controls[:, nm + j] = d2
     states[:, 2 * nq : 2 * nq + nm] = activation
     controls[:, :nm] = activation
-    return Trajectory(time, layout.state_names, states, layout.control_names, controls,
-                      {"duration": float(time[-1])})
+    return Trajectory(
+        time,
+        layout.state_names,
+        states,
+        layout.control_names,
+        controls,
+        {"duration": float(time[-1])},
+    )
 
 
 def track_walking(
@@ -61,7 +67,7 @@ def track_walking(
     grf: TimeSeriesTable | str | Path | None = None,
     external_loads: str | Path | None = None,
     spec: WalkingSpec | None = None,
-    coordinate_weight: float = 10.0,
+    coordinate_weight: float = 100.0,
     grf_weight: float = 1.0,
     transcription: Transcription | None = None,
     solver: Ipopt | None = None,
@@ -91,8 +97,7 @@ def track_walking(
     if FORWARD in columns:
         speed = float(columns[FORWARD][-1] - columns[FORWARD][0]) / duration
     base = spec or WalkingSpec(effort_exponent=2.0)
-    spec = dataclasses.replace(base, speed=speed, duration=(duration, duration),
-                               tracking=reference)
+    spec = dataclasses.replace(base, speed=speed, duration=(duration, duration), tracking=reference)
     functions = build(model)
     problem, layout = walking_problem(model, spec, functions)
     guess = reference_guess(model, layout, table)

@@ -67,7 +67,7 @@ class TrackingReference:
     coordinates: TimeSeriesTable
     grf: TimeSeriesTable | None = None
     external_loads: ExternalLoads | None = None
-    coordinate_weight: float = 10.0
+    coordinate_weight: float = 100.0
     grf_weight: float = 1.0
     weights: tuple[tuple[str, float], ...] = (("pelvis_tx", 0.0),)
 
@@ -98,16 +98,21 @@ class TrackingReference:
             tracked.append(name)
             ref = _spline(time, columns[name], t)
             error = error + weights.get(name, 1.0) * (x[j] - ref) ** 2
-        goals = [IntegralGoal(
-            name="coordinate tracking", weight=self.coordinate_weight,
-            normalize_by_duration=True,
-            integrand=ca.Function("coordinate_tracking", [x, u, p, t], [error]))]
+        goals = [
+            IntegralGoal(
+                name="coordinate tracking",
+                weight=self.coordinate_weight,
+                normalize_by_duration=True,
+                integrand=ca.Function("coordinate_tracking", [x, u, p, t], [error]),
+            )
+        ]
         if self.grf is not None and self.external_loads is not None:
             goals.append(self._grf_goal(model, functions, x, u, p, t, nq))
         return goals
 
-    def _grf_goal(self, model: Model, functions: Any, x: Any, u: Any, p: Any, t: Any,
-                  nq: int) -> IntegralGoal:
+    def _grf_goal(
+        self, model: Model, functions: Any, x: Any, u: Any, p: Any, t: Any, nq: int
+    ) -> IntegralGoal:
         assert self.grf is not None and self.external_loads is not None
         loads = applied_loads(self.external_loads, self.grf)
         grf_time = np.asarray(self.grf.time) - self.start
@@ -117,8 +122,11 @@ class TrackingReference:
         error: Any = 0.0
         for load in loads:
             side = load.body[-1]
-            idx = [k for k, c in enumerate(model.contacts)
-                   if spheres[c.sphere].body.endswith(f"_{side}")]
+            idx = [
+                k
+                for k, c in enumerate(model.contacts)
+                if spheres[c.sphere].body.endswith(f"_{side}")
+            ]
             if not idx:
                 raise GaitsimError(f"no contact sphere on the {side} foot for {load.name}")
             total = ca.SX.zeros(3, 1)
@@ -128,5 +136,8 @@ class TrackingReference:
                 ref = _spline(grf_time, np.asarray(load.force)[:, axis], t)
                 error = error + ((total[axis] - ref) / weight) ** 2
         return IntegralGoal(
-            name="GRF tracking", weight=self.grf_weight, normalize_by_duration=True,
-            integrand=ca.Function("grf_tracking", [x, u, p, t], [error]))
+            name="GRF tracking",
+            weight=self.grf_weight,
+            normalize_by_duration=True,
+            integrand=ca.Function("grf_tracking", [x, u, p, t], [error]),
+        )
