@@ -224,12 +224,13 @@ def demo(
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for outputs.")] = Path(
         "demo_output"
     ),
+    simulate: Annotated[bool, typer.Option(help="Predict walking (about a minute).")] = True,
 ) -> None:
-    """The main job on the built-in models (until simulations exist: their mechanics)."""
+    """The main job: predicted walking with gait2d, and the built-in models' mechanics."""
     from gaitsim.demo import run_demo
 
     try:
-        summary = run_demo(output, console=console)
+        summary = run_demo(output, console=console, simulate=simulate)
     except GaitsimError as exc:
         _fail(exc)
         return

@@ -1,6 +1,9 @@
-"""The main job behind ``make demo`` (until simulations exist): the built-in models' mechanics.
+"""The main job behind ``make demo``: predicted walking, and the built-in models' mechanics.
 
-For each built-in model it builds the CasADi functions and evaluates, at the default pose:
+It predicts muscle-driven walking of ``gait2d`` at 1.3 m/s from the guess gaitsim ships
+(a run folder in ``<output>/walk_forward``: states, controls, GRF, table, figures; with
+Winter's normative curves when ``../shared/data`` is beside the project). Then, for each
+built-in model, it builds the CasADi functions and evaluates, at the default pose:
 total mass, centre of mass, the generalised forces that hold the pose against gravity
 (inverse dynamics), muscle-tendon lengths and the moment arms of every muscle over the
 knee's range (written as CSV), and for ``gait2d`` the foot contact forces with the feet
@@ -90,12 +93,56 @@ def _contact(model: Model, f: ModelFunctions) -> dict[str, Any]:
     }
 
 
-def run_demo(output: Path, console: Console | None = None) -> dict[str, Any]:
-    """Evaluate every built-in model's mechanics and write the results to ``output``."""
+WINTER = (
+    Path(__file__).resolve().parents[3].parent
+    / "shared"
+    / "data"
+    / "normative"
+    / ("Winter_normal.csv")
+)
+
+
+def _walk(output: Path, console: Console) -> dict[str, Any]:
+    from gaitsim.analysis.gait_metrics import summary as gait_summary
+    from gaitsim.analysis.normative import load_normative
+    from gaitsim.io.run_folder import write_run
+    from gaitsim.simulate.predict import predict_walking
+
+    console.rule("[bold]predicting walking: gait2d at 1.3 m/s[/]")
+    t0 = time.perf_counter()
+
+    def progress(p: Any) -> None:
+        if p.iteration % 5 == 0:
+            console.print(
+                f"  iteration {p.iteration:4d}  objective {p.objective:.5g}  "
+                f"infeasibility {p.infeasibility:.2e}  {p.seconds:5.1f} s"
+            )
+
+    run = predict_walking("gait2d", speed=1.3, progress=progress)
+    norms = load_normative(WINTER) if WINTER.exists() else None
+    folder = output / "walk_forward"
+    files = write_run(run.result, folder, normative=norms, overwrite=True)
+    facts = gait_summary(run.result, norms)
+    sol = run.solution
+    console.print(
+        f"{sol.status}: {sol.iterations} iterations, {time.perf_counter() - t0:.1f} s; "
+        f"stance {facts['stance_percent']['r']:.1f} % of the cycle, peak swing knee "
+        f"flexion {facts['peak_swing_knee_flexion_deg']['r']:.1f} deg; "
+        f"{len(files.all())} files in {folder}"
+    )
+    return {"solver": sol.report(), "gait": facts, "folder": str(folder)}
+
+
+def run_demo(
+    output: Path, console: Console | None = None, *, simulate: bool = True
+) -> dict[str, Any]:
+    """Predict walking and evaluate every built-in model's mechanics into ``output``."""
     console = console or Console()
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {}
+    if simulate:
+        summary["walking"] = _walk(output, console)
     for name in builtin_names():
         model = load_builtin(name)
         console.rule(f"[bold]{name}[/]")

@@ -89,7 +89,7 @@ def test_inverse_dynamics_command(tmp_path: Path) -> None:
 
 
 def test_demo_writes_outputs(tmp_path: Path) -> None:
-    result = runner.invoke(app, ["demo", "--output", str(tmp_path)])
+    result = runner.invoke(app, ["demo", "--output", str(tmp_path), "--no-simulate"])
     assert result.exit_code == 0, result.output
     summary = json.loads((tmp_path / "summary.json").read_text())
     gait2d = summary["gait2d"]
@@ -99,3 +99,23 @@ def test_demo_writes_outputs(tmp_path: Path) -> None:
     assert gait2d["holding_torques_default_pose"]["pelvis_ty"] == pytest.approx(weight)
     assert (tmp_path / "gait2d_knee_r_moment_arms.csv").exists()
     assert gait2d["contact"]["total_vertical_force_body_weights"] > 0
+
+
+def test_simulate_predict_from_the_shipped_guess(tmp_path: Path) -> None:
+    """The main job end to end (about half a minute): converge, write, summarise."""
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["simulate", "predict", "--speed", "1.3", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Solve_Succeeded" in result.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["solver"]["success"] is True
+    assert (out / "states.sto").exists() and (out / "grf.mot").exists()
+    assert (out / "figures" / "joint_angles.png").stat().st_size > 10_000
+
+
+def test_simulate_reports_a_failed_solve(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["simulate", "predict", "--max-iterations", "2", "-o", str(out)])
+    assert result.exit_code == 1
+    assert "did not converge" in result.output
+    assert not (out / "states.sto").exists()
