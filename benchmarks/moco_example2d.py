@@ -88,18 +88,31 @@ STATE_BOUNDS = {
     "/jointset/ankle_r/ankle_angle_r/value": (-15 * DEG, 25 * DEG),
     "/jointset/lumbar/lumbar/value": (0.0, 20 * DEG),
 }
-CONTACTS = {"Right_GRF": ("contactHeel_r", "contactFront_r"),
-            "Left_GRF": ("contactHeel_l", "contactFront_l")}
+CONTACTS = {
+    "Right_GRF": ("contactHeel_r", "contactFront_r"),
+    "Left_GRF": ("contactHeel_l", "contactFront_l"),
+}
 
 # Solver properties read back into the JSON (all have simple values).
 SOLVER_PROPERTIES = (
-    "num_mesh_intervals", "transcription_scheme", "multibody_dynamics_mode",
-    "optim_solver", "optim_convergence_tolerance", "optim_constraint_tolerance",
-    "optim_max_iterations", "optim_hessian_approximation", "optim_sparsity_detection",
-    "optim_finite_difference_scheme", "optim_ipopt_print_level", "verbosity",
-    "interpolate_control_mesh_interior_points", "enforce_constraint_derivatives",
-    "kinematic_constraint_method", "scale_variables_using_bounds",
-    "minimize_implicit_multibody_accelerations", "minimize_implicit_auxiliary_derivatives",
+    "num_mesh_intervals",
+    "transcription_scheme",
+    "multibody_dynamics_mode",
+    "optim_solver",
+    "optim_convergence_tolerance",
+    "optim_constraint_tolerance",
+    "optim_max_iterations",
+    "optim_hessian_approximation",
+    "optim_sparsity_detection",
+    "optim_finite_difference_scheme",
+    "optim_ipopt_print_level",
+    "verbosity",
+    "interpolate_control_mesh_interior_points",
+    "enforce_constraint_derivatives",
+    "kinematic_constraint_method",
+    "scale_variables_using_bounds",
+    "minimize_implicit_multibody_accelerations",
+    "minimize_implicit_auxiliary_derivatives",
 )
 
 
@@ -176,11 +189,16 @@ def goal_summary(problem: osim.MocoProblem, names: list[str]) -> list[dict]:
     out = []
     for name in names:
         goal = problem.updGoal(name)
-        out.append({"name": name, "class": goal.getConcreteClassName(),
-                    "weight": goal.getWeight(),
-                    "default_mode": "endpoint_constraint"
-                    if goal.getDefaultMode() == osim.MocoGoal.Mode_EndpointConstraint
-                    else "cost"})
+        out.append(
+            {
+                "name": name,
+                "class": goal.getConcreteClassName(),
+                "weight": goal.getWeight(),
+                "default_mode": "endpoint_constraint"
+                if goal.getDefaultMode() == osim.MocoGoal.Mode_EndpointConstraint
+                else "cost",
+            }
+        )
     return out
 
 
@@ -198,15 +216,22 @@ def timed_solve(study: osim.MocoStudy) -> tuple[osim.MocoSolution, dict]:
     solution = study.solve()
     wall = time.perf_counter() - t0
     cpu = time.process_time() - cpu0
-    return solution, {"solve_wall_s": wall, "solve_process_cpu_s": cpu,
-                      "loadavg_before": load_before, "loadavg_after": loadavg()}
+    return solution, {
+        "solve_wall_s": wall,
+        "solve_process_cpu_s": cpu,
+        "loadavg_before": load_before,
+        "loadavg_after": loadavg(),
+    }
 
 
 def describe_solution(solution: osim.MocoSolution) -> dict:
     """Status and summary; unseals the solution so it can be used even if it failed."""
-    info = {"success": bool(solution.success()), "status": solution.getStatus(),
-            "iterations": int(solution.getNumIterations()),
-            "moco_solver_duration_s": solution.getSolverDuration()}
+    info = {
+        "success": bool(solution.success()),
+        "status": solution.getStatus(),
+        "iterations": int(solution.getNumIterations()),
+        "moco_solver_duration_s": solution.getSolverDuration(),
+    }
     solution.unseal()
     info["objective"] = solution.getObjective()
     terms = {}
@@ -301,11 +326,16 @@ def tracking(mesh: int | None, tol: float, final_time: float, base: Path) -> tup
         "initial_time": 0.0,
         "final_time": final_time,
         "control_effort_weight": 10.0,
-        "contact_tracking": {"weight": 1.0, "external_loads": "referenceGRF.xml",
-                             "groups": CONTACTS, "projection": "plane",
-                             "projection_vector": [0, 0, 1]},
-        "goals": goal_summary(problem, ["state_tracking", "control_effort",
-                                        "symmetryGoal", "contact"]),
+        "contact_tracking": {
+            "weight": 1.0,
+            "external_loads": "referenceGRF.xml",
+            "groups": CONTACTS,
+            "projection": "plane",
+            "projection_vector": [0, 0, 1],
+        },
+        "goals": goal_summary(
+            problem, ["state_tracking", "control_effort", "symmetryGoal", "contact"]
+        ),
         "symmetry_pairs": pairs,
         "state_bounds": STATE_BOUNDS,
         "solver_moco_track_defaults": defaults,
@@ -361,8 +391,12 @@ def prediction(mesh: int, tol: float, guess: osim.MocoSolution, base: Path) -> t
 
 
 def machine() -> dict:
-    info = {"platform": platform.platform(), "machine": platform.machine(),
-            "python": sys.version.split()[0], "cpu_count": os.cpu_count()}
+    info = {
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": sys.version.split()[0],
+        "cpu_count": os.cpu_count(),
+    }
     try:
         info["cpus_available"] = len(os.sched_getaffinity(0))
     except AttributeError:
@@ -388,17 +422,30 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", nargs="?", type=Path, help="output JSON path")
-    parser.add_argument("--quick", action="store_true",
-                        help="10 mesh intervals, tolerance 1e-2 (a smoke test)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help=f"folder with the example's files (default {DEFAULT_DATA})")
-    parser.add_argument("--final-time", type=float, default=0.470089,
-                        help="tracking final time (example: 0.47008941; see the docstring)")
-    parser.add_argument("--track-solver-defaults", action="store_true",
-                        help="keep MocoTrack's solver settings for tracking (24 intervals, "
-                        "tolerance 1e-2), as the Python/Matlab examples do")
-    parser.add_argument("--skip-prediction", action="store_true",
-                        help="solve the tracking problem only")
+    parser.add_argument(
+        "--quick", action="store_true", help="10 mesh intervals, tolerance 1e-2 (a smoke test)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help=f"folder with the example's files (default {DEFAULT_DATA})",
+    )
+    parser.add_argument(
+        "--final-time",
+        type=float,
+        default=0.470089,
+        help="tracking final time (example: 0.47008941; see the docstring)",
+    )
+    parser.add_argument(
+        "--track-solver-defaults",
+        action="store_true",
+        help="keep MocoTrack's solver settings for tracking (24 intervals, "
+        "tolerance 1e-2), as the Python/Matlab examples do",
+    )
+    parser.add_argument(
+        "--skip-prediction", action="store_true", help="solve the tracking problem only"
+    )
     args = parser.parse_args(argv)
 
     mesh, tol = (10, 1e-2) if args.quick else (50, 1e-4)
@@ -440,31 +487,47 @@ def main(argv: list[str] | None = None) -> int:
         os.chdir(tmp)
         result["working_dir"] = tmp + " (temporary, removed afterwards)"
         try:
-            print("== tracking: " + ("MocoTrack's solver settings" if args.track_solver_defaults
-                                     else f"{mesh} mesh intervals, tolerance {tol:g}"),
-                  flush=True)
+            print(
+                "== tracking: "
+                + (
+                    "MocoTrack's solver settings"
+                    if args.track_solver_defaults
+                    else f"{mesh} mesh intervals, tolerance {tol:g}"
+                ),
+                flush=True,
+            )
             sol, settings, timing, info = tracking(
-                None if args.track_solver_defaults else mesh, tol, args.final_time,
-                work / f"{out.stem}_tracking")
+                None if args.track_solver_defaults else mesh,
+                tol,
+                args.final_time,
+                work / f"{out.stem}_tracking",
+            )
             result["tracking"] = {"settings": settings, "timing": timing, "result": info}
             write_json(out, result)
-            print(f"== tracking: solve {timing['solve_wall_s']:.1f} s, "
-                  f"{info['iterations']} iterations, success {info['success']} "
-                  f"({info['status']}), objective {info['objective']:.6g}", flush=True)
+            print(
+                f"== tracking: solve {timing['solve_wall_s']:.1f} s, "
+                f"{info['iterations']} iterations, success {info['success']} "
+                f"({info['status']}), objective {info['objective']:.6g}",
+                flush=True,
+            )
             if not args.skip_prediction:
                 print(f"== prediction: {mesh} mesh intervals, tolerance {tol:g}", flush=True)
                 _, settings, timing, info = prediction(
-                    mesh, tol, sol, work / f"{out.stem}_prediction")
-                result["prediction"] = {"settings": settings, "timing": timing,
-                                        "result": info}
-                print(f"== prediction: solve {timing['solve_wall_s']:.1f} s, "
-                      f"{info['iterations']} iterations, success {info['success']} "
-                      f"({info['status']}), objective {info['objective']:.6g}", flush=True)
+                    mesh, tol, sol, work / f"{out.stem}_prediction"
+                )
+                result["prediction"] = {"settings": settings, "timing": timing, "result": info}
+                print(
+                    f"== prediction: solve {timing['solve_wall_s']:.1f} s, "
+                    f"{info['iterations']} iterations, success {info['success']} "
+                    f"({info['status']}), objective {info['objective']:.6g}",
+                    flush=True,
+                )
         finally:
             os.chdir(cwd)
 
-    solves = [result[k]["timing"]["solve_wall_s"] for k in ("tracking", "prediction")
-              if k in result]
+    solves = [
+        result[k]["timing"]["solve_wall_s"] for k in ("tracking", "prediction") if k in result
+    ]
     result["total_solve_wall_s"] = sum(solves)
     result["total_script_wall_s"] = time.perf_counter() - start
     write_json(out, result)
@@ -474,11 +537,15 @@ def main(argv: list[str] | None = None) -> int:
         if key in result:
             t, r = result[key]["timing"], result[key]["result"]
             sv = result[key]["settings"]["solver"]
-            print(f"{key:<11} {sv['num_mesh_intervals']:>4}  "
-                  f"{sv['optim_convergence_tolerance']:<6g} {t['solve_wall_s']:>10.1f}  "
-                  f"{r['iterations']:>5}  {r['success']!s:<7}  {r['objective']:.6g}")
-    print(f"total solve {result['total_solve_wall_s']:.1f} s; "
-          f"script {result['total_script_wall_s']:.1f} s")
+            print(
+                f"{key:<11} {sv['num_mesh_intervals']:>4}  "
+                f"{sv['optim_convergence_tolerance']:<6g} {t['solve_wall_s']:>10.1f}  "
+                f"{r['iterations']:>5}  {r['success']!s:<7}  {r['objective']:.6g}"
+            )
+    print(
+        f"total solve {result['total_solve_wall_s']:.1f} s; "
+        f"script {result['total_script_wall_s']:.1f} s"
+    )
     print(f"JSON: {out}")
     for key in ("tracking", "prediction"):
         if key in result:
