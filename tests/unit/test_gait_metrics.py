@@ -566,3 +566,58 @@ def test_normative_curves_validate() -> None:
         NormativeCurves("x", {"a b": np.zeros(101)}, {"a b": np.zeros(101)}, {"a b": ""})
     assert not good.mean["knee_angle_r"].flags.writeable
     assert "knee_angle_r" in good and "hip" not in good
+
+
+def test_first_loaded_contact_and_stance_knee_extension() -> None:
+    """Synthetic stride: the front sphere loads 10 ms before the heel; the knee extends."""
+    import dataclasses
+
+    from gaitsim.analysis.gait_metrics import first_loaded_contact, stance_knee_extension
+    from gaitsim.simulate.result import WalkingResult
+
+    n = 201
+    time = np.linspace(0.0, 1.0, n)
+    mass = 70.0
+    weight = mass * 9.80665
+    stance = (time >= 0.1) & (time <= 0.7)
+    front = np.where((time >= 0.1) & (time <= 0.7), 0.6 * weight, 0.0)
+    heel = np.where((time >= 0.11) & (time <= 0.65), 0.6 * weight, 0.0)
+    zeros = np.zeros(n)
+    names = ("knee_angle_r", "knee_angle_l")
+    knee = np.where(stance, np.radians(-50.0 + 70.0 * (time - 0.1) / 0.6), np.radians(-40.0))
+    q = np.column_stack([knee, knee])
+    result = WalkingResult(
+        model_name="synthetic",
+        kind="predictive",
+        time=time,
+        coordinate_names=names,
+        q=q,
+        qd=q * 0,
+        qdd=q * 0,
+        joint_moments=q * 0,
+        muscle_names=(),
+        excitations=np.zeros((n, 0)),
+        activations=np.zeros((n, 0)),
+        tendon_forces=np.zeros((n, 0)),
+        grf={
+            "r": np.column_stack([zeros, front + heel, zeros]),
+            "l": np.column_stack([zeros, front + heel, zeros]),
+        },
+        cop={"r": np.zeros((n, 3)), "l": np.zeros((n, 3))},
+        body_mass=mass,
+        speed=-0.8,
+        contact_forces={
+            "contactFront_r": np.column_stack([zeros, front, zeros]),
+            "contactHeel_r": np.column_stack([zeros, heel, zeros]),
+        },
+    )
+    assert first_loaded_contact(result, "r") == "contactFront_r"
+    assert stance_knee_extension(result, "r") == pytest.approx(70.0, abs=1.0)
+    swapped = dataclasses.replace(
+        result,
+        contact_forces={
+            "contactFront_r": result.contact_forces["contactHeel_r"],
+            "contactHeel_r": result.contact_forces["contactFront_r"],
+        },
+    )
+    assert first_loaded_contact(swapped, "r") == "contactHeel_r"

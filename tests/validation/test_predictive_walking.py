@@ -61,3 +61,42 @@ def test_forward_walking_meets_the_gait_criteria(forward) -> None:
     assert corr["hip_flexion_r"] >= 0.8 and corr["knee_angle_r"] >= 0.8
     assert corr["ankle_angle_r"] >= 0.6
     assert np.isfinite(forward.solution.objective)
+
+
+def test_converges_from_perturbed_guesses() -> None:
+    """Issue 3's robustness target: 9 of 10 perturbed starts converge (fixed seeds).
+
+    Each start is the shipped guess with every state and control perturbed by Gaussian
+    noise of 5 % of its range over the cycle, and no warm start.
+    """
+    from gaitsim.ocp import Trajectory
+    from gaitsim.simulate.guesses import shipped_guess
+
+    shipped = shipped_guess("gait2d", 1.3)
+    assert shipped is not None
+    base, _ = shipped
+    converged = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        spread = np.ptp(base.states, axis=0) + 1e-3
+        states = base.states + 0.05 * spread * rng.standard_normal(base.states.shape)
+        cspread = np.ptp(base.controls, axis=0) + 1e-3
+        controls = base.controls + 0.05 * cspread * rng.standard_normal(base.controls.shape)
+        guess = Trajectory(
+            base.time, base.state_names, states, base.control_names, controls, base.parameters
+        )
+        run = predict_walking("gait2d", speed=1.3, initial_guess=guess, return_failure=True)
+        converged += int(run.solution.success)
+    assert converged >= 9
+
+
+def test_backward_walking() -> None:
+    """Issue 3: toes land first, the knee extends through stance, the speed is as asked."""
+    from gaitsim.analysis.gait_metrics import first_loaded_contact, stance_knee_extension
+
+    run = predict_walking("gait2d", speed=-0.8)
+    assert run.solution.success
+    assert run.result.speed == pytest.approx(-0.8, abs=1e-6)
+    assert first_loaded_contact(run.result, "r") == "contactFront_r"
+    # The knee extends by tens of degrees over stance (measured: about 50 deg).
+    assert stance_knee_extension(run.result, "r") > 20.0

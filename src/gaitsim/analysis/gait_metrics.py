@@ -48,6 +48,8 @@ if TYPE_CHECKING:
     from gaitsim.simulate.result import WalkingResult
 
 __all__ = [
+    "first_loaded_contact",
+    "stance_knee_extension",
     "CONTACT_THRESHOLD",
     "STANDARD_GRAVITY",
     "ContactEvents",
@@ -520,6 +522,61 @@ def _first_contact(events: ContactEvents, side: str) -> float:
     if not events.stance:
         raise ValueError(f"foot {side!r} never touches the floor: no initial contact")
     return events.main_stance[0]
+
+
+def first_loaded_contact(
+    result: WalkingResult, side: str, *, threshold: float = CONTACT_THRESHOLD
+) -> str:
+    """Which contact of the foot loads first at the start of its main stance.
+
+    Walks forward from the initial contact (foot force above ``threshold`` body weights)
+    and returns the name of the contact element (e.g. ``"contactFront_r"``) whose
+    vertical force first exceeds half the threshold: the heel in normal walking, the
+    forefoot in backward walking.
+
+    Raises
+    ------
+    ValueError
+        If the result carries no per-contact forces or the foot never touches the floor.
+    """
+    own = {
+        name: np.asarray(f, dtype=np.float64)[:, 1] / _body_weight(result)
+        for name, f in result.contact_forces.items()
+        if name.endswith(f"_{side}")
+    }
+    if not own:
+        raise ValueError(f"no per-contact forces for side {side!r} in this result")
+    events = _events(result, side, threshold)
+    start = _first_contact(events, side)
+    time = np.asarray(result.time, dtype=np.float64)
+    # Samples from the initial contact on, wrapping round the periodic stride.
+    order = np.argsort(np.mod(time - start, events.period), kind="stable")
+    for i in order:
+        loaded = [n for n, f in own.items() if f[i] > 0.5 * threshold]
+        if loaded:
+            return max(loaded, key=lambda n: own[n][i])
+    raise ValueError(f"foot {side!r}: no contact element is ever loaded")
+
+
+def stance_knee_extension(
+    result: WalkingResult, side: str, *, threshold: float = CONTACT_THRESHOLD
+) -> float:
+    """How far the knee extends during the main stance (deg; positive: it extends).
+
+    OpenSim's knee angle is negative in flexion, so extension is an increase of
+    ``knee_angle``: the value is the largest knee angle over the stance samples minus the
+    knee angle at the first stance sample (initial contact), in degrees.
+    """
+    events = _events(result, side, threshold)
+    begin, _ = events.main_stance
+    time = np.asarray(result.time, dtype=np.float64)
+    knee = np.asarray(result.coordinate(f"knee_angle_{side}"), dtype=np.float64)
+    inside = events.in_stance(time)
+    if not inside.any():
+        raise ValueError(f"foot {side!r} has no stance sample")
+    phase = np.mod(time - begin, events.period)
+    first = int(np.argmin(np.where(inside, phase, np.inf)))
+    return float(np.degrees(knee[inside].max() - knee[first]))
 
 
 def stance_fraction(

@@ -68,6 +68,8 @@ class WalkingResult:
     speed: float
     settings: dict[str, Any] = field(default_factory=dict)
     solver: dict[str, Any] = field(default_factory=dict)
+    contact_forces: dict[str, np.ndarray] = field(default_factory=dict)
+    """Force on each contact sphere in ground, by contact name, ``(n, 3)``."""
 
     @property
     def cycle_percent(self) -> np.ndarray:

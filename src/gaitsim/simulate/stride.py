@@ -133,4 +133,5 @@ def walking_result(
             **solution.settings,
         },
         solver=solution.report(),
+        contact_forces={c.name: forces[:, :, k].T for k, c in enumerate(model.contacts)},
     )

@@ -34,7 +34,7 @@ Constraints
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import casadi as ca
@@ -100,7 +100,6 @@ class WalkingSpec:
     excitation_bounds: tuple[float, float] = (0.01, 1.0)
     pelvis_height: tuple[float, float] = (0.75, 1.15)
     speed_tolerance: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def phase_duration(self) -> tuple[float, float]:
         """Bounds of the phase duration (s)."""
