@@ -287,6 +287,15 @@ def _finish_run(run, output: Path, normative: Path | None, force: bool) -> None:
     console.print(f"[green]wrote[/] {len(files.all())} files to {output}/")
 
 
+def _transcription(scheme: str, mesh: int):  # noqa: ANN202
+    from gaitsim.ocp import HermiteSimpson, Trapezoidal
+
+    schemes = {"trapezoidal": Trapezoidal, "hermite-simpson": HermiteSimpson}
+    if scheme not in schemes:
+        _fail(ValueError(f"unknown scheme {scheme!r}; choose one of {', '.join(schemes)}"))
+    return schemes[scheme](mesh)
+
+
 def _check_output(output: Path, force: bool) -> None:
     if output.exists() and any(output.iterdir()) and not force:
         _fail(FileExistsError(f"{output} exists and is not empty; pass --force"))
@@ -299,6 +308,9 @@ def simulate_predict(
         "gait2d"
     ),
     mesh: Annotated[int, typer.Option(help="Mesh intervals (half gait cycle).")] = 50,
+    scheme: Annotated[
+        str, typer.Option(help="Collocation: 'trapezoidal' or 'hermite-simpson'.")
+    ] = "trapezoidal",
     tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
     max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
     normative: Annotated[
@@ -308,7 +320,7 @@ def simulate_predict(
     force: Annotated[bool, typer.Option(help="Overwrite the run folder.")] = False,
 ) -> None:
     """Predict walking driven by the model's muscles (half cycle, mirrored)."""
-    from gaitsim.ocp import Ipopt, Trapezoidal
+    from gaitsim.ocp import Ipopt
     from gaitsim.simulate.predict import predict_walking
 
     label = f"{speed:+.2f}".replace("+", "p").replace("-", "m").replace(".", "_")
@@ -320,7 +332,7 @@ def simulate_predict(
             lambda progress: predict_walking(
                 model,
                 speed=speed,
-                transcription=Trapezoidal(mesh),
+                transcription=_transcription(scheme, mesh),
                 solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
                 progress=progress,
             ),
@@ -341,6 +353,9 @@ def simulate_track(
         "gait2d"
     ),
     mesh: Annotated[int, typer.Option(help="Mesh intervals.")] = 50,
+    scheme: Annotated[
+        str, typer.Option(help="Collocation: 'trapezoidal' or 'hermite-simpson'.")
+    ] = "trapezoidal",
     tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
     max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
     normative: Annotated[
@@ -352,7 +367,7 @@ def simulate_track(
     force: Annotated[bool, typer.Option(help="Overwrite the run folder.")] = False,
 ) -> None:
     """Track measured coordinates (and GRF) with the model's muscles."""
-    from gaitsim.ocp import Ipopt, Trapezoidal
+    from gaitsim.ocp import Ipopt
     from gaitsim.simulate.track import track_walking
 
     _check_output(output, force)
@@ -364,7 +379,7 @@ def simulate_track(
                 coordinates,
                 grf=grf,
                 external_loads=external_loads,
-                transcription=Trapezoidal(mesh),
+                transcription=_transcription(scheme, mesh),
                 solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
                 progress=progress,
             ),
