@@ -27,13 +27,33 @@ __all__ = ["WalkingRun", "predict_walking"]
 
 @dataclass(frozen=True)
 class WalkingRun:
-    """A solved walking problem: what was asked, the raw solution and the stride."""
+    """A solved walking problem: what was asked, the raw solution and the stride.
+
+    ``result`` is None when the solve failed and the caller asked for the failure back
+    (the solution is then sealed).
+    """
 
     model: Model
     spec: WalkingSpec
     layout: WalkingLayout
     solution: Solution
-    result: WalkingResult
+    result: WalkingResult | None
+
+    @classmethod
+    def from_solution(
+        cls,
+        model: Model,
+        functions: ModelFunctions,
+        layout: WalkingLayout,
+        spec: WalkingSpec,
+        solution: Solution,
+        kind: str,
+    ) -> WalkingRun:
+        """Wrap a solution, computing the stride unless the solve failed."""
+        result = None
+        if not solution.sealed:
+            result = walking_result(model, functions, layout, spec, solution, kind=kind)
+        return cls(model, spec, layout, solution, result)
 
 
 def predict_walking(
@@ -87,7 +107,4 @@ def predict_walking(
         return_failure=return_failure,
         warm_start=warm,
     )
-    if solution.sealed:
-        return WalkingRun(model, spec, layout, solution, None)  # type: ignore[arg-type]
-    result = walking_result(model, functions, layout, spec, solution)
-    return WalkingRun(model, spec, layout, solution, result)
+    return WalkingRun.from_solution(model, functions, layout, spec, solution, "predictive")

@@ -26,7 +26,6 @@ from gaitsim.ocp import Ipopt, Progress, Trajectory, Trapezoidal, solve
 from gaitsim.ocp.transcription import Transcription
 from gaitsim.signal import spline_derivatives
 from gaitsim.simulate.predict import WalkingRun
-from gaitsim.simulate.stride import walking_result
 from gaitsim.simulate.tracking import TrackingReference, coordinate_columns
 from gaitsim.simulate.walking import FORWARD, WalkingLayout, WalkingSpec, walking_problem
 
@@ -109,7 +108,4 @@ def track_walking(
         progress=progress,
         return_failure=return_failure,
     )
-    if solution.sealed:
-        return WalkingRun(model, spec, layout, solution, None)  # type: ignore[arg-type]
-    result = walking_result(model, functions, layout, spec, solution, kind="tracking")
-    return WalkingRun(model, spec, layout, solution, result)
+    return WalkingRun.from_solution(model, functions, layout, spec, solution, "tracking")
