@@ -35,7 +35,7 @@ so ``MocoTrack.initialize()`` refuses the example's value (opensim-core issue
 #4315; upstream shortened the final time in PR #4273).  The default here is
 0.470089 s (``--final-time`` to change it).
 
-Run (from the repository root; ~20 min on 2 cores)::
+Run (from the repository root; 1.5 h on the project's shared 2-core VM)::
 
     .venv/bin/python benchmarks/moco_example2d.py [out.json] [--quick]
 
