@@ -618,17 +618,8 @@ def standing_default(model: Model) -> Model:
     f = build(model)
     names = model.coordinate_names
     q = np.array([c.default for c in model.coordinates])
-    positions, rotations = (np.asarray(a) for a in f.body_poses(q))
-    bodies = [b.name for b in model.bodies]
-    lowest = min(
-        positions[1, bodies.index(s.body)]
-        + (
-            rotations[:, 3 * bodies.index(s.body) : 3 * bodies.index(s.body) + 3]
-            @ np.asarray(s.location)
-        )[1]
-        - s.radius
-        for s in model.contact_spheres
-    )
+    radii = np.array([s.radius for s in model.contact_spheres])
+    lowest = float((np.asarray(f.sphere_centres(q))[1] - radii).min())
     i = names.index("pelvis_ty")
     joints = []
     for joint in model.joints:

@@ -25,8 +25,10 @@ def main(directions: list[str]) -> int:
         sol = run.solution
         path = OUT / f"gait2d_{direction}.sto"
         save_trajectory(sol.trajectory, path, name=f"gait2d {direction} walking guess")
-        print(f"{path.name}: {sol.status}, {sol.iterations} iterations, "
-              f"objective {sol.objective:.5g}, {sol.seconds:.0f} s")
+        print(
+            f"{path.name}: {sol.status}, {sol.iterations} iterations, "
+            f"objective {sol.objective:.5g}, {sol.seconds:.0f} s"
+        )
     return 0
 
 

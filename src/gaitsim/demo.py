@@ -72,17 +72,9 @@ def _contact(model: Model, f: ModelFunctions) -> dict[str, Any]:
     if "pelvis_ty" not in names:
         return {}
     # Lower the pelvis until the lowest contact sphere is 1 cm into the floor.
-    spheres = {s.name: s for s in model.contact_spheres}
     iy = names.index("pelvis_ty")
-    _, points, _ = f.contact_forces(q, np.zeros_like(q))
-    pos, rot = (np.asarray(a) for a in f.body_poses(q))
-    bodies = [b.name for b in model.bodies]
-    lowest = np.inf
-    for c in model.contacts:
-        s = spheres[c.sphere]
-        b = bodies.index(s.body)
-        centre = pos[:, b] + rot[:, 3 * b : 3 * b + 3] @ np.asarray(s.location)
-        lowest = min(lowest, centre[1] - s.radius)
+    radii = np.array([s.radius for s in model.contact_spheres])
+    lowest = float((np.asarray(f.sphere_centres(q))[1] - radii).min())
     q[iy] -= lowest + 0.01
     forces, _, tau = f.contact_forces(q, np.zeros_like(q))
     forces = np.asarray(forces)

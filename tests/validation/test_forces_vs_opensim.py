@@ -48,16 +48,8 @@ def _random_poses(model: gaitsim.Model, rng: np.random.Generator) -> np.ndarray:
 
 
 def _sphere_heights(model: gaitsim.Model, f: gaitsim.ModelFunctions, q: np.ndarray) -> np.ndarray:
-    spheres = {s.name: s for s in model.contact_spheres}
-    bodies = [b.name for b in model.bodies]
-    pos, rot = (np.asarray(a) for a in f.body_poses(q))
-    heights = []
-    for c in model.contacts:
-        s = spheres[c.sphere]
-        k = bodies.index(s.body)
-        centre = pos[:, k] + rot[:, 3 * k : 3 * k + 3] @ np.asarray(s.location)
-        heights.append(centre[1] - s.radius)
-    return np.array(heights)
+    radii = np.array([s.radius for s in model.contact_spheres])
+    return np.asarray(f.sphere_centres(q))[1] - radii
 
 
 def test_contact_forces(moco2d: tuple[gaitsim.Model, gaitsim.ModelFunctions]) -> None:

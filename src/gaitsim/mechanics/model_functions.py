@@ -116,6 +116,10 @@ class ModelFunctions:
         return ca.vertcat(*lengths) if lengths else ca.SX(0, 1)
 
     @cached_property
+    def _tau_limit(self) -> Any:
+        return _limit_torques(self.model, self.skeleton)
+
+    @cached_property
     def _contact(self) -> tuple[Any, Any, Any]:
         return _contact(self.model, self.skeleton)
 
@@ -139,6 +143,14 @@ class ModelFunctions:
         """``(q) -> com 3x1``."""
         sk = self.skeleton
         return ca.Function("centre_of_mass", [sk.q], [sk.centre_of_mass()], ["q"], ["com"])
+
+    @cached_property
+    def sphere_centres(self) -> ca.Function:
+        """``(q) -> 3 x n_spheres``: centres of the contact spheres in ground (model order)."""
+        sk = self.skeleton
+        centres = [sk.point(s.body, s.location) for s in self.model.contact_spheres]
+        out = ca.horzcat(*centres) if centres else ca.SX(3, 0)
+        return ca.Function("sphere_centres", [sk.q], [out], ["q"], ["centres"])
 
     @cached_property
     def marker_positions(self) -> ca.Function:
@@ -220,7 +232,7 @@ class ModelFunctions:
     def limit_torques(self) -> ca.Function:
         """``(q, qd) -> tau_limit n_q``: passive torques at range limits."""
         sk = self.skeleton
-        tau = _limit_torques(self.model, sk)
+        tau = self._tau_limit
         return ca.Function("limit_torques", [sk.q, sk.qd], [tau], ["q", "qd"], ["tau"])
 
     @cached_property
@@ -284,7 +296,7 @@ class ModelFunctions:
             sk,
             self._lengths,
             self._tau_free,
-            _limit_torques(self.model, sk),
+            self._tau_limit,
             self._contact[2],
             self.actuator_matrix,
         )
