@@ -83,3 +83,37 @@ def corrupt_bytes(data: st.DataObject, raw: bytes) -> bytes:
 def corrupt() -> Callable[[st.DataObject, bytes], bytes]:
     """The function :func:`corrupt_bytes`, for property-based tests of file readers."""
     return corrupt_bytes
+
+
+@pytest.fixture(scope="session")
+def shipped_stride():  # type: ignore[no-untyped-def]
+    """Make the full stride of a walking solution shipped with gaitsim, without solving.
+
+    ``shipped_stride("forward")`` or ``shipped_stride("backward")`` returns
+    ``(model, functions, result)`` for ``gait2d``; the shipped guesses are converged
+    solutions of gaitsim's own walking problem (forward 1.3 m/s, backward -0.8 m/s), so
+    their strides are real simulated walking. Results are cached for the session.
+    """
+    from gaitsim.mechanics.model_functions import build
+    from gaitsim.model.builtin import load_builtin
+    from gaitsim.simulate.guesses import shipped_guess
+    from gaitsim.simulate.stride import stride_result
+    from gaitsim.simulate.walking import WalkingSpec, walking_problem
+
+    cache: dict[str, object] = {}
+
+    def make(direction: str = "forward"):  # type: ignore[no-untyped-def]
+        if direction not in cache:
+            model = load_builtin("gait2d")
+            functions = build(model)
+            speed = 1.3 if direction == "forward" else -0.8
+            found = shipped_guess("gait2d", speed)
+            assert found is not None, "gait2d ships forward and backward guesses"
+            trajectory, solved = found
+            spec = WalkingSpec(speed=solved)
+            _, layout = walking_problem(model, spec, functions)
+            result = stride_result(model, functions, layout, spec, trajectory)
+            cache[direction] = (model, functions, result)
+        return cache[direction]
+
+    return make

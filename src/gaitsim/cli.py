@@ -264,7 +264,7 @@ def _finish_run(run, output: Path, normative: Path | None, force: bool) -> None:
     from gaitsim.io.run_folder import write_run
 
     norms = load_normative(normative) if normative else None
-    files = write_run(run.result, output, normative=norms, overwrite=force)
+    files = write_run(run.result, output, normative=norms, overwrite=force, model=run.model)
     sol = run.solution
     facts = summary(run.result, norms)
     done = Table(title="Summary")

@@ -113,7 +113,7 @@ def _walk(output: Path, console: Console) -> dict[str, Any]:
     run = predict_walking("gait2d", speed=1.3, progress=progress)
     norms = load_normative(WINTER) if WINTER.exists() else None
     folder = output / "walk_forward"
-    files = write_run(run.result, folder, normative=norms, overwrite=True)
+    files = write_run(run.result, folder, normative=norms, overwrite=True, model=run.model)
     facts = gait_summary(run.result, norms)
     sol = run.solution
     console.print(

@@ -15,6 +15,7 @@
                       everything expressed in ground, data file grf.mot
       table.parquet   every quantity in tidy long format (below)
       run.json        settings, solver, summary metrics, gaitsim version, file list
+      model.toml      the model simulated, in gaitsim's format (when given to write_run)
       figures/        joint_angles, joint_moments, ground_reaction_forces, activations
                       (.png and .svg)
 
@@ -36,8 +37,9 @@ Notes on the OpenSim files:
 (s), ``percent`` (of the stride as simulated, 0-100), ``quantity``, ``name``, ``value``
 and ``unit``. ``quantity`` is one of ``coordinate``, ``speed``, ``acceleration``,
 ``moment`` (names: coordinates), ``excitation``, ``activation``, ``tendon_force``
-(names: muscles), ``grf`` (names ``grf_x_r``...) and ``cop`` (names ``cop_x_r``..., NaN
-where undefined). Units are SI (``rad``, ``m``, ``rad/s``, ``N m``, ``N``...; empty for
+(names: muscles), ``grf`` (names ``grf_x_r``...), ``cop`` (names ``cop_x_r``..., NaN
+where undefined) and ``contact_force`` (force on each contact sphere in ground, names
+``<contact>_x``...). Units are SI (``rad``, ``m``, ``rad/s``, ``N m``, ``N``...; empty for
 excitations and activations); model sign conventions. A coordinate is a translation
 (unit ``m``) if its name ends in ``tx``, ``ty`` or ``tz`` as in OpenSim models.
 """
@@ -59,8 +61,11 @@ import pyarrow.parquet as pq
 
 from gaitsim.analysis.gait_metrics import is_translational, summary
 from gaitsim.analysis.normative import NormativeCurves
+from gaitsim.errors import FileFormatError
 from gaitsim.io.external_loads import ExternalForce, ExternalLoads, write_external_loads
 from gaitsim.io.storage import TimeSeriesTable, write_storage
+from gaitsim.model.description import Model
+from gaitsim.model.toml_format import write_model
 from gaitsim.report.figures import save_figures
 
 if TYPE_CHECKING:
@@ -74,6 +79,8 @@ __all__ = [
     "grf_table",
     "states_table",
     "tidy_table",
+    "read_run",
+    "read_run_model",
     "write_run",
 ]
 
@@ -91,6 +98,7 @@ QUANTITIES = (
     "tendon_force",
     "grf",
     "cop",
+    "contact_force",
 )
 
 
@@ -117,6 +125,7 @@ class RunFiles:
     table: Path
     run_json: Path
     figures: tuple[Path, ...]
+    model: Path | None = None
 
     def all(self) -> list[Path]:
         """Every file written, data files first."""
@@ -127,6 +136,7 @@ class RunFiles:
             self.grf_xml,
             self.table,
             self.run_json,
+            *([self.model] if self.model is not None else []),
             *self.figures,
         ]
 
@@ -300,6 +310,13 @@ def tidy_table(result: WalkingResult) -> pa.Table:
             parts.append(array)
         data = np.hstack(parts) if parts else np.zeros((n, 0))
         blocks.append((quantity, names, data, [unit] * len(names)))
+    contact_names = [f"{c}_{axis}" for c in result.contact_forces for axis in "xyz"]
+    contact_data = (
+        np.hstack([_block(v, n, 3) for v in result.contact_forces.values()])
+        if result.contact_forces
+        else np.zeros((n, 0))
+    )
+    blocks.append(("contact_force", contact_names, contact_data, ["N"] * len(contact_names)))
 
     time = np.asarray(result.time, dtype=np.float64)
     percent = np.asarray(result.cycle_percent, dtype=np.float64)
@@ -357,6 +374,7 @@ def write_run(
     normative: NormativeCurves | None = None,
     overwrite: bool = False,
     figure_formats: Sequence[str] = ("png", "svg"),
+    model: Model | None = None,
 ) -> RunFiles:
     """Write a simulated stride to a run folder (files listed in the module documentation).
 
@@ -373,6 +391,9 @@ def write_run(
         replaced; other files are left alone.
     figure_formats
         Formats of the figures (``figures/<name>.<format>``).
+    model
+        The model simulated; written as ``model.toml`` so that analyses of the run
+        (:func:`read_run_model`) use exactly this model.
 
     Returns
     -------
@@ -416,6 +437,9 @@ def write_run(
     pq.write_table(tidy_table(result), files.table)
     figures = tuple(save_figures(result, folder / "figures", normative, figure_formats))
     files = replace(files, figures=figures)
+    if model is not None:
+        write_model(model, folder / "model.toml", overwrite=overwrite)
+        files = replace(files, model=folder / "model.toml")
 
     from gaitsim import __version__
 
@@ -447,3 +471,125 @@ def write_run(
     text = json.dumps(_json_ready(record), indent=2, allow_nan=False)
     files.run_json.write_text(text + "\n", encoding="utf-8", newline="\n")
     return files
+
+
+def _run_json(folder: Path) -> dict[str, Any]:
+    path = folder / "run.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} is not a gaitsim run folder: {path.name} is missing")
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise FileFormatError(path, err.lineno, f"not valid JSON: {err.msg}") from err
+    if not isinstance(record, dict):
+        raise FileFormatError(path, None, "expected a JSON object")
+    return record
+
+
+def read_run(folder: StrPath) -> WalkingResult:
+    """Read back the stride of a run folder written by :func:`write_run`.
+
+    Everything is read from ``table.parquet`` (full precision) and ``run.json``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``folder`` has no ``run.json`` or ``table.parquet``.
+    FileFormatError
+        If a file is not what :func:`write_run` writes (named, with the problem).
+    """
+    from gaitsim.simulate.result import WalkingResult
+
+    folder = Path(folder)
+    record = _run_json(folder)
+    path = folder / "table.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(f"{folder} is not a gaitsim run folder: {path.name} is missing")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise FileFormatError(path, None, f"not a Parquet table: {err}") from err
+    needed = {"time", "quantity", "name", "value"}
+    if not needed <= set(table.column_names):
+        missing = sorted(needed - set(table.column_names))
+        raise FileFormatError(path, None, f"missing columns {missing}")
+    quantity = np.asarray(table.column("quantity").to_pylist(), dtype=object)
+    name = np.asarray(table.column("name").to_pylist(), dtype=object)
+    value = table.column("value").to_numpy()
+    time_all = table.column("time").to_numpy()
+    try:
+        coordinates = tuple(str(c) for c in record["coordinate_names"])
+        muscles = tuple(str(m) for m in record["muscle_names"])
+        n = int(record["n_samples"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise FileFormatError(folder / "run.json", None, f"missing or bad entry {err}") from err
+
+    def block(q: str, names: Sequence[str]) -> np.ndarray:
+        out = np.empty((n, len(names)))
+        for j, nm in enumerate(names):
+            rows = (quantity == q) & (name == nm)
+            if rows.sum() != n:
+                raise FileFormatError(
+                    path, None, f"quantity {q!r} name {nm!r} has {rows.sum()} rows, expected {n}"
+                )
+            out[:, j] = value[rows]
+        return out
+
+    rows = (quantity == "coordinate") & (name == coordinates[0]) if coordinates else quantity == ""
+    time = time_all[rows] if coordinates else np.zeros(0)
+    grf: dict[str, np.ndarray] = {}
+    cop: dict[str, np.ndarray] = {}
+    present = set(zip(quantity.tolist(), name.tolist(), strict=True))
+    for side in _SIDES:
+        if ("grf", f"grf_x_{side}") in present:
+            grf[side] = block("grf", [f"grf_{a}_{side}" for a in "xyz"])
+            cop[side] = block("cop", [f"cop_{a}_{side}" for a in "xyz"])
+    contacts: dict[str, np.ndarray] = {}
+    for q, nm in sorted(present):
+        if q == "contact_force" and nm.endswith("_x"):
+            c = nm[:-2]
+            contacts[c] = block("contact_force", [f"{c}_{a}" for a in "xyz"])
+    return WalkingResult(
+        model_name=str(record.get("model", "")),
+        kind=str(record.get("kind", "")),
+        time=time,
+        coordinate_names=coordinates,
+        q=block("coordinate", coordinates),
+        qd=block("speed", coordinates),
+        qdd=block("acceleration", coordinates),
+        joint_moments=block("moment", coordinates),
+        muscle_names=muscles,
+        excitations=block("excitation", muscles),
+        activations=block("activation", muscles),
+        tendon_forces=block("tendon_force", muscles),
+        grf=grf,
+        cop=cop,
+        body_mass=float(record.get("body_mass_kg", float("nan"))),
+        speed=float(record.get("speed_m_per_s", float("nan"))),
+        settings=dict(record.get("settings") or {}),
+        solver=dict(record.get("solver") or {}),
+        contact_forces=contacts,
+    )
+
+
+def read_run_model(folder: StrPath) -> Model:
+    """The model of a run: its ``model.toml`` if written, else the built-in model named in
+    ``run.json``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the run has no ``model.toml`` and names no built-in model.
+    """
+    from gaitsim.model.builtin import builtin_names, load_builtin
+    from gaitsim.model.toml_format import read_model
+
+    folder = Path(folder)
+    if (folder / "model.toml").is_file():
+        return read_model(folder / "model.toml")
+    name = str(_run_json(folder).get("model", ""))
+    if name in builtin_names():
+        return load_builtin(name)
+    raise FileNotFoundError(
+        f"run folder {folder} has no model.toml and its model {name!r} is not built in"
+    )

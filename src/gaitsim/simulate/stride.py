@@ -11,16 +11,18 @@ inverse dynamics with the contact forces applied.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from gaitsim import __version__
 from gaitsim.mechanics.model_functions import ModelFunctions
 from gaitsim.model.description import Model, TendonModel
-from gaitsim.ocp import Solution
+from gaitsim.ocp import Solution, Trajectory
 from gaitsim.simulate.result import WalkingResult
 from gaitsim.simulate.walking import FORWARD, WalkingLayout, WalkingSpec, mirror_name
 
-__all__ = ["COP_THRESHOLD", "full_stride", "walking_result"]
+__all__ = ["COP_THRESHOLD", "full_stride", "stride_result", "walking_result"]
 
 COP_THRESHOLD = 10.0
 """Vertical force (N) below which a foot's centre of pressure is undefined."""
@@ -53,7 +55,33 @@ def walking_result(
     kind: str = "predictive",
 ) -> WalkingResult:
     """The :class:`WalkingResult` of a solved walking problem (one full stride)."""
-    traj = solution.trajectory
+    return stride_result(
+        model,
+        functions,
+        layout,
+        spec,
+        solution.trajectory,
+        kind=kind,
+        settings=solution.settings,
+        solver=solution.report(),
+    )
+
+
+def stride_result(
+    model: Model,
+    functions: ModelFunctions,
+    layout: WalkingLayout,
+    spec: WalkingSpec,
+    traj: Trajectory,
+    *,
+    kind: str = "predictive",
+    settings: dict[str, Any] | None = None,
+    solver: dict[str, Any] | None = None,
+) -> WalkingResult:
+    """The :class:`WalkingResult` of a walking trajectory (states and controls as laid out
+    by :func:`~gaitsim.simulate.walking.walking_problem`), e.g. a solution's trajectory or
+    a saved one. ``settings`` and ``solver`` are recorded in the result as given.
+    """
     distance = float(traj.state(FORWARD)[-1] - traj.state(FORWARD)[0])
     names = traj.state_names + traj.control_names
     values = np.hstack([traj.states, traj.controls])
@@ -130,8 +158,8 @@ def walking_result(
             "effort_exponent": spec.effort_exponent,
             "actuator_weight": spec.actuator_weight,
             "acceleration_weight": spec.acceleration_weight,
-            **solution.settings,
+            **(settings or {}),
         },
-        solver=solution.report(),
+        solver=dict(solver or {}),
         contact_forces={c.name: forces[:, :, k].T for k, c in enumerate(model.contacts)},
     )
