@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from gaitsim import __version__
+from gaitsim.cli_common import console, err_console, fail
 from gaitsim.errors import GaitsimError
 
 app = typer.Typer(
@@ -28,13 +28,7 @@ model_app = typer.Typer(help="Inspect, check and import models.", no_args_is_hel
 app.add_typer(model_app, name="model")
 simulate_app = typer.Typer(help="Muscle-driven walking simulations.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
-console = Console()
-err_console = Console(stderr=True)
-
-
-def _fail(exc: Exception) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}")
-    raise typer.Exit(1)
+_fail = fail
 
 
 def _version(value: bool) -> None:
@@ -387,3 +381,17 @@ def simulate_track(
         _finish_run(run, output, normative, force)
     except (GaitsimError, FileExistsError, FileNotFoundError, KeyError, ValueError) as exc:
         _fail(exc)
+
+
+def _register_analysis_commands() -> None:
+    from gaitsim import cli_analysis as c
+
+    app.command("analyze")(c.analyze_command)
+    app.command("questions")(c.questions_command)
+    app.command("capacity")(c.capacity_command)
+    app.command("kam")(c.kam_command)
+    model_app.command("scale")(c.model_scale)
+    model_app.command("export")(c.model_export)
+
+
+_register_analysis_commands()
