@@ -157,13 +157,13 @@ def _has_joint(model: Any, name: str) -> bool:
 def _induced_accelerations(model: Any, functions: Any, result: Any) -> Any:
     from gaitsim.analysis.induced_acceleration import induced_accelerations
 
-    return induced_accelerations(model, result, functions=functions).summary()
+    return induced_accelerations(model, functions, result).summary()
 
 
 def _ablation(model: Any, functions: Any, result: Any) -> Any:
-    from gaitsim.analysis.ablation import swing_ablation
+    from gaitsim.analysis.ablation import ablation_analysis
 
-    return swing_ablation(model, result, functions=functions).summary()
+    return ablation_analysis(model, functions, result).summary()
 
 
 def write_analysis(
