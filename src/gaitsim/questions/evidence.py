@@ -49,16 +49,28 @@ class Evidence:
             raise KeyError(f"evidence key {key!r} recorded twice with different values")
         self.values[key] = value
 
-    def quote(self, key: str, value: float | None, unit: str = "", digits: int = 2) -> Quoted:
+    def quote(
+        self,
+        key: str,
+        value: float | None,
+        unit: str = "",
+        digits: int = 2,
+        *,
+        scientific: bool = False,
+    ) -> Quoted:
         """Record a number and return it formatted for the report.
 
         ``value`` None or NaN is recorded as None and quoted as "n/a". ``digits`` is the
-        number of decimals shown; the JSON keeps the value rounded to the same decimals,
-        so the report and the JSON agree exactly.
+        number of decimals shown (of the mantissa with ``scientific``); the JSON keeps the
+        value rounded the same way, so the report and the JSON agree exactly.
         """
         if value is None or not math.isfinite(float(value)):
             self.record(key, None)
             return Quoted(key, None, unit, "n/a")
+        if scientific:
+            shown = f"{float(value):.{digits}e}"
+            self.record(key, float(shown))
+            return Quoted(key, float(shown), unit, shown + (f" {unit}" if unit else ""))
         rounded = round(float(value), digits)
         if rounded == 0:
             rounded = 0.0  # no "-0.00"
