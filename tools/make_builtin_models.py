@@ -5,9 +5,11 @@ Run from the project root with ``../shared/data`` present::
     .venv/bin/python tools/make_builtin_models.py
 
 The figures (segment masses and inertias, joint geometry, muscle parameters and paths,
-contact parameters) are those of the published OpenSim models named below, read with
-gaitsim's own importer; the files are written in gaitsim's format with their sources
-cited. The product never needs this script or the data it reads.
+contact parameters, marker sets) are those of the published OpenSim models named below,
+read with gaitsim's own importer (the gait2392 marker set, which is published as a
+separate file, is written out below with its source); the files are written in gaitsim's
+format with their sources cited. The product never needs this script or the data it
+reads.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from gaitsim.model.description import (
     AxisKind,
     ConditionalPathPoint,
     Joint,
+    Marker,
     Model,
     Muscle,
     PathPoint,
@@ -108,13 +111,17 @@ class Rajagopal:
     ``cylinders`` by name (body, frame, radius, quadrant as published; OpenSim's quadrant
     names ``"x"``/``"y"`` mean ``"+x"``/``"+y"``); ``points`` by path-point name (location
     in the point's body); ``knee_centre`` by side: the origin of the knee joint's frame
-    on the femur; ``ranges`` of coordinates (rad).
+    on the femur; ``ranges`` of coordinates (rad); ``markers`` by name: (body, location
+    in the body); ``joint_offsets`` by joint name: the origin of the joint's frame on its
+    parent body.
     """
 
     cylinders: dict[str, WrapCylinder]
     points: dict[str, Vec3]
     knee_centre: dict[str, np.ndarray]
     ranges: dict[str, tuple[float, float]]
+    markers: dict[str, tuple[str, Vec3]] = dataclasses.field(default_factory=dict)
+    joint_offsets: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
 
 
 def _floats(text: str | None) -> tuple[float, ...]:
@@ -153,7 +160,21 @@ def read_rajagopal(path: Path = RAJAGOPAL_FILE) -> Rajagopal:
     for c in root.iter("Coordinate"):
         r = _floats(c.findtext("range"))
         ranges[c.get("name")] = (r[0], r[1])
-    return Rajagopal(cylinders, points, knee, ranges)
+    markers: dict[str, tuple[str, Vec3]] = {}
+    for mk in root.iter("Marker"):
+        body = (mk.findtext("socket_parent_frame") or "").strip().rsplit("/", 1)[-1]
+        loc = _floats(mk.findtext("location"))
+        markers[mk.get("name")] = (body, (loc[0], loc[1], loc[2]))
+    offsets = {}
+    for joint in root.iter():
+        if joint.tag.endswith("Joint") and joint.get("name"):
+            parent = (joint.findtext("socket_parent_frame") or "").strip()
+            frames = {f.get("name"): f for f in joint.iter("PhysicalOffsetFrame")}
+            if parent in frames:
+                offsets[joint.get("name")] = np.array(
+                    _floats(frames[parent].findtext("translation"))
+                )
+    return Rajagopal(cylinders, points, knee, ranges, markers, offsets)
 
 
 # --------------------------------------------------------------------------------------
@@ -528,6 +549,163 @@ def fix_gait3d(source: Model, raj: Rajagopal) -> tuple[Model, list[str]]:
     return fixed, notes + slack_notes
 
 
+# --------------------------------------------------------------------------------------
+# Marker sets
+# --------------------------------------------------------------------------------------
+GAIT2392_FILE = DATA / "gait2392" / "gait2392_millard2012muscle.osim"
+GAIT2392_MARKERS: tuple[tuple[str, str, Vec3], ...] = (
+    # OpenSim's published marker set of gait2392 (opensim-org/opensim-models,
+    # Gait2392_Simbody/gait2392_Scale_MarkerSet.xml, commit 761d3132): name, body,
+    # location in the body (m), as published (R.Shank.Rear and L.Shank.Rear are not
+    # mirror images there: x = +0.02 and -0.02).
+    ("Sternum", "torso", (0.07, 0.30, 0.0)),
+    ("R.Acromium", "torso", (-0.03, 0.44, 0.15)),
+    ("L.Acromium", "torso", (-0.03, 0.44, -0.15)),
+    ("Top.Head", "torso", (0.00084, 0.657, 0.0)),
+    ("R.ASIS", "pelvis", (0.02, 0.03, 0.128)),
+    ("L.ASIS", "pelvis", (0.02, 0.03, -0.128)),
+    ("V.Sacral", "pelvis", (-0.16, 0.04, 0.0)),
+    ("R.Thigh.Upper", "femur_r", (0.018, -0.2, 0.064)),
+    ("R.Thigh.Front", "femur_r", (0.08, -0.25, 0.0047)),
+    ("R.Thigh.Rear", "femur_r", (0.01, -0.3, 0.06)),
+    ("R.Knee.Lat", "femur_r", (0.0, -0.404, 0.05)),
+    ("R.Knee.Med", "femur_r", (0.0, -0.404, -0.05)),
+    ("R.Shank.Upper", "tibia_r", (0.005, -0.065, 0.05)),
+    ("R.Shank.Front", "tibia_r", (0.05, -0.08, 0.0)),
+    ("R.Shank.Rear", "tibia_r", (0.02, -0.13, 0.05)),
+    ("R.Ankle.Lat", "tibia_r", (-0.005, -0.41, 0.053)),
+    ("R.Ankle.Med", "tibia_r", (0.006, -0.3888, -0.038)),
+    ("R.Heel", "calcn_r", (-0.02, 0.02, 0.0)),
+    ("R.Midfoot.Sup", "calcn_r", (0.13, 0.03, -0.03)),
+    ("R.Midfoot.Lat", "calcn_r", (0.1, 0.02, 0.04)),
+    ("R.Toe.Lat", "calcn_r", (0.19, 0.0, 0.065)),
+    ("R.Toe.Med", "calcn_r", (0.19, 0.005, -0.04)),
+    ("R.Toe.Tip", "calcn_r", (0.26, 0.005, 0.0)),
+    ("L.Thigh.Upper", "femur_l", (0.018, -0.2, -0.064)),
+    ("L.Thigh.Front", "femur_l", (0.08, -0.25, -0.0047)),
+    ("L.Thigh.Rear", "femur_l", (0.01, -0.3, -0.06)),
+    ("L.Knee.Lat", "femur_l", (0.0, -0.404, -0.05)),
+    ("L.Knee.Med", "femur_l", (0.0, -0.404, 0.05)),
+    ("L.Shank.Upper", "tibia_l", (0.005, -0.065, -0.05)),
+    ("L.Shank.Front", "tibia_l", (0.05, -0.08, 0.0)),
+    ("L.Shank.Rear", "tibia_l", (-0.02, -0.13, -0.05)),
+    ("L.Ankle.Lat", "tibia_l", (-0.005, -0.41, -0.053)),
+    ("L.Ankle.Med", "tibia_l", (0.006, -0.3888, 0.038)),
+    ("L.Heel", "calcn_l", (-0.02, 0.02, 0.0)),
+    ("L.Midfoot.Sup", "calcn_l", (0.13, 0.03, 0.03)),
+    ("L.Midfoot.Lat", "calcn_l", (0.1, 0.02, -0.04)),
+    ("L.Toe.Lat", "calcn_l", (0.19, 0.0, -0.065)),
+    ("L.Toe.Med", "calcn_l", (0.19, 0.005, 0.04)),
+    ("L.Toe.Tip", "calcn_l", (0.26, 0.005, 0.0)),
+)
+MARKER_NOTE = [
+    "Markers: OpenSim's gait2392 marker set (opensim-models",
+    "Gait2392_Simbody/gait2392_Scale_MarkerSet.xml, commit 761d3132) on anatomical",
+    "landmarks, plus R/L.PSIS, R/L.Shank.Lower (lateral lower third of the shank) and",
+    "R/L.Toe.MT2 (second metatarsal head) from Rajagopal et al. 2016 (Rajagopal2016.osim",
+    "markers RPSI, RTB3, RTOE), so that Plug-in Gait lower-body landmarks all have a model",
+    "marker. See tools/make_builtin_models.py (gait2392_markers) for the transfer.",
+]
+MARKER_HEADER = [
+    "Markers: OpenSim's gait2392 marker set on anatomical landmarks, plus PSIS,",
+    "lower-shank and second-metatarsal markers of Rajagopal et al. 2016 (see the note",
+    "above the first [[markers]] entry).",
+]
+
+
+def gait2392_markers(raj: Rajagopal, gait2392: Model) -> tuple[tuple[Marker, ...], list[str]]:
+    """The marker set of gait2392's bodies: the published set and Rajagopal's additions.
+
+    Rajagopal et al. (2016) place markers on the same landmarks of the same (Delp 1990)
+    bones, in slightly different body frames. Their markers that gait2392's set lacks
+    are moved onto gait2392's bodies as follows:
+
+    * ``R.PSIS`` / ``L.PSIS`` (posterior superior iliac spines, Rajagopal's ``RPSI`` /
+      ``LPSI``): Rajagopal's vector from the ASIS marker to the PSIS marker, added to
+      gait2392's ASIS marker (the pelvis frames differ by a shift; the same rule places
+      the pelvic wrap cylinders, :func:`on_pelvis`).
+    * ``R.Shank.Lower`` / ``L.Shank.Lower`` (lateral shank, lower third: ``RTB3`` /
+      ``LTB3``): scaled about the tibia origin (the knee) by the ratio of the
+      knee-to-ankle distances, as OpenSim's scale tool moves a body's markers.
+    * ``R.Toe.MT2`` / ``L.Toe.MT2`` (dorsum of the second metatarsal head: ``RTOE`` /
+      ``LTOE``): copied, the calcaneus frames being the same in both models (checked:
+      equal subtalar and metatarsophalangeal joint offsets).
+    """
+    published = tuple(Marker(n, b, loc) for n, b, loc in GAIT2392_MARKERS)
+    by_name = {m.name: m for m in published}
+    added: list[Marker] = []
+    notes: list[str] = []
+    for s, side in (("r", "R"), ("l", "L")):
+        asis_raj = np.array(raj.markers[f"{side}ASI"][1])
+        psis_raj = np.array(raj.markers[f"{side}PSI"][1])
+        asis = np.array(by_name[f"{side}.ASIS"].location)
+        added.append(Marker(f"{side}.PSIS", "pelvis", _vec(asis + psis_raj - asis_raj)))
+
+        ankle = np.array(_joint(gait2392, f"ankle_{s}").parent.translation)
+        k = float(np.linalg.norm(ankle) / np.linalg.norm(raj.joint_offsets[f"ankle_{s}"]))
+        body, tb3 = raj.markers[f"{side}TB3"]
+        assert body == f"tibia_{s}"
+        added.append(Marker(f"{side}.Shank.Lower", f"tibia_{s}", _vec(k * np.array(tb3))))
+        notes.append(f"{side}.Shank.Lower: Rajagopal's {side}TB3 scaled by {k:.4f}")
+
+        for joint in (f"subtalar_{s}", f"mtp_{s}"):
+            ours = np.array(_joint(gait2392, joint).parent.translation)
+            assert np.allclose(ours, raj.joint_offsets[joint], atol=1e-9), joint
+        body, toe = raj.markers[f"{side}TOE"]
+        assert body == f"calcn_{s}"
+        added.append(Marker(f"{side}.Toe.MT2", f"calcn_{s}", _vec(toe)))
+    order = {"R": 0, "L": 1}
+    added.sort(key=lambda m: (m.name.split(".", 1)[1], order[m.name[0]]))
+    return published + tuple(added), notes
+
+
+def body_scales(model: Model, reference: Model) -> dict[str, np.ndarray]:
+    """Per-axis scale factors of each body of ``model`` relative to ``reference``.
+
+    The figures are the ratios of the centres of mass and of the offsets of the joints
+    (of the same name in both models) whose parent is the body, component by component;
+    components under 5 mm in ``reference`` are not used. An axis without a figure takes
+    the mean of the body's other figures. Figures on one axis must agree within 1 %.
+    """
+    ref_joints = {j.name: j for j in reference.joints}
+    scales = {}
+    for body in model.bodies:
+        samples: list[list[float]] = [[], [], []]
+        pairs = [(np.array(body.com), np.array(reference.body(body.name).com))]
+        for joint in model.joints:
+            other = ref_joints.get(joint.name)
+            if joint.parent.body == body.name and other is not None:
+                pairs.append(
+                    (np.array(joint.parent.translation), np.array(other.parent.translation))
+                )
+        for ours, theirs in pairs:
+            for axis in range(3):
+                if abs(theirs[axis]) > 5e-3:
+                    samples[axis].append(float(ours[axis] / theirs[axis]))
+        every = [r for axis in samples for r in axis]
+        assert every, f"no figure to scale {body.name}"
+        for axis in samples:
+            assert max(axis, default=1.0) - min(axis, default=1.0) < 0.01, (body.name, samples)
+        scales[body.name] = np.array([np.mean(a) if a else np.mean(every) for a in samples])
+    return scales
+
+
+def scaled_markers(markers: Iterable[Marker], scales: dict[str, np.ndarray]) -> tuple[Marker, ...]:
+    """``markers`` with locations scaled by their body's factors (OpenSim's scale tool)."""
+    return tuple(
+        dataclasses.replace(m, location=_vec(scales[m.body] * np.array(m.location)))
+        for m in markers
+    )
+
+
+def _with_marker_note(text: str) -> str:
+    """Model TOML text with the provenance of the marker set above its first entry."""
+    note = "\n".join(f"# {line}" for line in MARKER_NOTE)
+    head, sep, tail = text.partition("\n[[markers]]\n")
+    assert sep, "the model has markers"
+    return f"{head}\n{note}\n[[markers]]\n{tail}"
+
+
 GAIT2D_PATHS = (
     " Muscle paths changed for anatomically right moment arms over the whole range of "
     "each coordinate, with wrap cylinders of Rajagopal et al. (2016) (smooth cylinder "
@@ -566,11 +744,20 @@ GAIT3D_PATHS = (
 
 
 def gait2d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
+    raj = raj or read_rajagopal()
     source = read_osim(DATA / "moco_2d_walking" / "2D_gait.osim")
-    fixed, notes = fix_gait2d(source, raj or read_rajagopal())
+    fixed, notes = fix_gait2d(source, raj)
+    gait2392 = read_osim(GAIT2392_FILE, tendon=TendonModel.COMPLIANT)
+    scales = body_scales(source, gait2392)
+    markers, _ = gait2392_markers(raj, gait2392)
+    notes += [
+        f"markers on {body} scaled by {np.array2string(k, precision=4)}"
+        for body, k in scales.items()
+    ]
     model = dataclasses.replace(
         fixed,
         name="gait2d",
+        markers=scaled_markers(markers, scales),
         description=(
             "Planar model of the trunk and legs: 10 degrees of freedom (pelvis tilt and "
             "translation, hip, knee and ankle on each side, lumbar extension), 9 "
@@ -600,6 +787,9 @@ def gait2d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
             "wrap cylinders, gastrocnemius origin, hip range: Rajagopal et al. 2016.",
             "Full references in `references` below. Written by tools/make_builtin_models.py.",
             "Signs: OpenSim's (knee flexion negative, ankle dorsiflexion positive).",
+            *MARKER_HEADER,
+            "Each marker is scaled with its body, by the ratios of this model's segment",
+            "figures to gait2392's (as OpenSim's scale tool moves markers).",
         ],
     )
     return validate(standing_default(model)), header, notes
@@ -634,13 +824,15 @@ def standing_default(model: Model) -> Model:
 
 
 def gait3d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
-    source = read_osim(
-        DATA / "gait2392" / "gait2392_millard2012muscle.osim", tendon=TendonModel.COMPLIANT
-    )
-    fixed, notes = fix_gait3d(source, raj or read_rajagopal())
+    raj = raj or read_rajagopal()
+    source = read_osim(GAIT2392_FILE, tendon=TendonModel.COMPLIANT)
+    fixed, notes = fix_gait3d(source, raj)
+    markers, marker_notes = gait2392_markers(raj, source)
+    notes += marker_notes
     model = dataclasses.replace(
         fixed,
         name="gait3d",
+        markers=markers,
         description=(
             "Three-dimensional model of the trunk and legs: 23 degrees of freedom, 92 "
             "muscles (46 per leg) in the DeGroote-Fregly 2016 formulation, with psoas, "
@@ -671,6 +863,7 @@ def gait3d(raj: Rajagopal | None = None) -> tuple[Model, str, list[str]]:
             "Wrap cylinders and hip and ankle ranges: Rajagopal et al. 2016.",
             "Full references in `references` below. Written by tools/make_builtin_models.py.",
             "Signs: OpenSim's (knee flexion negative, ankle dorsiflexion positive).",
+            *MARKER_HEADER,
         ],
     )
     return validate(model), header, notes
@@ -684,10 +877,11 @@ def main() -> int:
     for make in (gait2d, gait3d):
         model, header, notes = make(raj)
         path = OUT / f"{model.name}.toml"
-        path.write_text(header + dumps_model(model), encoding="utf-8")
+        path.write_text(header + _with_marker_note(dumps_model(model)), encoding="utf-8")
         print(
             f"wrote {path.relative_to(ROOT)}: {len(model.coordinates)} coordinates, "
-            f"{len(model.muscles)} muscles, {len(model.wrap_cylinders)} wrap cylinders"
+            f"{len(model.muscles)} muscles, {len(model.wrap_cylinders)} wrap cylinders, "
+            f"{len(model.markers)} markers"
         )
         for note in notes:
             print(f"  {note}")

@@ -385,6 +385,7 @@ def simulate_track(
 
 def _register_analysis_commands() -> None:
     from gaitsim import cli_analysis as c
+    from gaitsim import cli_capture as capture
 
     app.command("analyze")(c.analyze_command)
     app.command("questions")(c.questions_command)
@@ -392,6 +393,7 @@ def _register_analysis_commands() -> None:
     app.command("kam")(c.kam_command)
     model_app.command("scale")(c.model_scale)
     model_app.command("export")(c.model_export)
+    app.command("ik")(capture.inverse_kinematics_command)
 
 
 _register_analysis_commands()

@@ -99,6 +99,7 @@ class WalkingSpec:
     tracking: Any = None
     excitation_bounds: tuple[float, float] = (0.01, 1.0)
     pelvis_height: tuple[float, float] = (0.75, 1.15)
+    pelvis_tilt: tuple[float, float] = (-0.5, 0.5)
     speed_tolerance: float = 0.0
 
     def phase_duration(self) -> tuple[float, float]:
@@ -160,7 +161,9 @@ def _state_variables(model: Model, spec: WalkingSpec, layout: WalkingLayout) -> 
             lo, hi, initial = -5.0, 5.0, (0.0, 0.0)
         elif c.name == HEIGHT:
             lo, hi = spec.pelvis_height
-        elif c.name in ("pelvis_tilt", "lumbar"):
+        elif c.name == "pelvis_tilt":
+            lo, hi = max(lo, spec.pelvis_tilt[0]), min(hi, spec.pelvis_tilt[1])
+        elif c.name == "lumbar":
             lo, hi = max(lo, -0.5), min(hi, 0.5)
         scale = 1.0 if c.motion is Motion.ROTATIONAL else (max(abs(lo), abs(hi)) or 1.0)
         out.append(Variable(c.name, lo, hi, initial=initial, scale=scale))
