@@ -394,6 +394,7 @@ def _register_analysis_commands() -> None:
     model_app.command("scale")(c.model_scale)
     model_app.command("export")(c.model_export)
     app.command("ik")(capture.inverse_kinematics_command)
+    app.command("so")(capture.static_optimization_command)
 
 
 _register_analysis_commands()

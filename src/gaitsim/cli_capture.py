@@ -15,7 +15,7 @@ import typer
 from gaitsim.cli_common import console, fail
 from gaitsim.errors import GaitsimError
 
-__all__ = ["inverse_kinematics_command"]
+__all__ = ["inverse_kinematics_command", "static_optimization_command"]
 
 
 def inverse_kinematics_command(
@@ -99,4 +99,110 @@ def inverse_kinematics_command(
     console.print(
         f"wrote {output}, {errors_path.name}, {distances_path.name}: "
         f"{result.n_frames} frames in {elapsed:.2f} s"
+    )
+
+
+def static_optimization_command(
+    model: Annotated[str, typer.Option("--model", "-m", help="Built-in name, .toml or .osim.")],
+    coordinates: Annotated[Path, typer.Option(help="Coordinates (.mot/.sto), e.g. from IK.")],
+    external_loads: Annotated[
+        Path | None, typer.Option(help="OpenSim ExternalLoads XML naming the GRF data file.")
+    ] = None,
+    lowpass: Annotated[
+        float, typer.Option(help="Low-pass cut-off for coordinates (Hz); <= 0: no filter.")
+    ] = 6.0,
+    start: Annotated[float | None, typer.Option(help="First time to solve (s).")] = None,
+    end: Annotated[float | None, typer.Option(help="Last time to solve (s).")] = None,
+    exponent: Annotated[float, typer.Option(help="Exponent p of the effort sum a^p.")] = 2.0,
+    passive: Annotated[
+        bool, typer.Option(help="Include passive fibre force (OpenSim's tool does not).")
+    ] = True,
+    reserve: Annotated[
+        float, typer.Option(help="Optimal force of the reserve actuators (N m or N).")
+    ] = 1.0,
+    residual: Annotated[
+        float, typer.Option(help="Optimal force of the pelvis residual actuators (N or N m).")
+    ] = 100.0,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = Path(
+        "static_optimization"
+    ),
+    name: Annotated[str, typer.Option(help="Prefix of the result files.")] = "gaitsim",
+    force: Annotated[bool, typer.Option(help="Overwrite existing result files.")] = False,
+) -> None:
+    """Muscle forces of a measured trial by static optimisation (after inverse dynamics).
+
+    Writes <name>_StaticOptimization_{activation,force,status}.sto (frames that did not
+    converge are NaN) and prints every reserve and residual with its RMS and peak.
+    """
+    import warnings
+
+    from rich.table import Table
+
+    from gaitsim import inverse_dynamics as idm
+    from gaitsim.analysis import static_optimization as so
+    from gaitsim.io.external_loads import read_external_loads
+    from gaitsim.io.storage import read_storage
+    from gaitsim.mechanics.model_functions import build
+    from gaitsim.model.builtin import load_model
+
+    existing = [p for p in so.static_optimization_paths(output, name).values() if p.exists()]
+    if existing and not force:
+        fail(FileExistsError(f"{existing[0]} exists; pass --force to overwrite the results"))
+    try:
+        m = load_model(model)
+        spec = so.StaticOptimizationSpec(
+            activation_exponent=exponent,
+            passive_fiber_force=passive,
+            reserve_optimal_force=reserve,
+            residual_optimal_force=residual,
+        )
+        table = read_storage(coordinates)
+        loads = data = None
+        if external_loads is not None:
+            loads = read_external_loads(external_loads)
+            data = read_storage(loads.resolve_datafile(external_loads))
+        time_range = None
+        if start is not None or end is not None:
+            time_range = (
+                float(table.time[0]) if start is None else start,
+                float(table.time[-1]) if end is None else end,
+            )
+        t0 = time.perf_counter()
+        functions = build(m)
+        trial = idm.inverse_dynamics(
+            m,
+            table,
+            loads,
+            data,
+            lowpass_cutoff=lowpass if lowpass > 0 else None,
+            functions=functions,
+            time_range=time_range,
+        )
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", so.StaticOptimizationWarning)
+            result = so.static_optimization(m, trial, spec, functions=functions)
+        elapsed = time.perf_counter() - t0
+        paths = so.write_static_optimization(result, output, name, overwrite=force)
+    except (GaitsimError, FileExistsError, FileNotFoundError, KeyError, ValueError) as exc:
+        fail(exc)
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {w.message}")
+    summary = Table(title="Reserve and residual actuators (N m or N)")
+    for col in ("actuator", "kind", "RMS", "peak", "threshold", ""):
+        summary.add_column(col)
+    for s in result.actuator_summary():
+        summary.add_row(
+            s.name,
+            s.kind,
+            f"{s.rms:.3g}",
+            f"{s.peak:.3g}",
+            f"{s.threshold:.3g}",
+            "[red]exceeds[/]" if s.exceeds else "",
+        )
+    console.print(summary)
+    colour = "green" if result.all_converged else "red"
+    console.print(
+        f"[{colour}]{int(result.converged.sum())} of {result.n_frames} frames converged[/] "
+        f"({elapsed:.2f} s with inverse dynamics; {result.frames_per_second:.0f} frames/s "
+        f"solving); wrote {', '.join(str(p) for p in paths.values())}"
     )
