@@ -395,6 +395,7 @@ def _register_analysis_commands() -> None:
     model_app.command("export")(c.model_export)
     app.command("ik")(capture.inverse_kinematics_command)
     app.command("so")(capture.static_optimization_command)
+    app.command("import")(capture.import_command)
 
 
 _register_analysis_commands()

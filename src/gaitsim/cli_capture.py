@@ -15,7 +15,7 @@ import typer
 from gaitsim.cli_common import console, fail
 from gaitsim.errors import GaitsimError
 
-__all__ = ["inverse_kinematics_command", "static_optimization_command"]
+__all__ = ["import_command", "inverse_kinematics_command", "static_optimization_command"]
 
 
 def inverse_kinematics_command(
@@ -205,4 +205,68 @@ def static_optimization_command(
         f"[{colour}]{int(result.converged.sum())} of {result.n_frames} frames converged[/] "
         f"({elapsed:.2f} s with inverse dynamics; {result.frames_per_second:.0f} frames/s "
         f"solving); wrote {', '.join(str(p) for p in paths.values())}"
+    )
+
+
+def import_command(
+    source: Annotated[Path, typer.Argument(help="C3D file, or a TRC file with --external-loads.")],
+    external_loads: Annotated[
+        Path | None, typer.Option(help="OpenSim ExternalLoads XML (with a TRC source).")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Folder to write.")] = Path(
+        "trial"
+    ),
+    up: Annotated[
+        str | None, typer.Option(help="Lab axis pointing up (+x..-z); default: detect.")
+    ] = None,
+    forward: Annotated[
+        str | None, typer.Option(help="Lab axis of walking; default: detect.")
+    ] = None,
+    max_gap: Annotated[float, typer.Option(help="Longest marker gap filled (s).")] = 0.1,
+    optional: Annotated[
+        list[str] | None, typer.Option(help="Marker that may be missing (repeatable).")
+    ] = None,
+    crop_to_complete: Annotated[
+        bool, typer.Option(help="Crop to where every required marker is visible or fillable.")
+    ] = False,
+    marker_cutoff: Annotated[float, typer.Option(help="Marker low-pass (Hz); <= 0: none.")] = 6.0,
+    force_cutoff: Annotated[float, typer.Option(help="Force low-pass (Hz); <= 0: none.")] = 6.0,
+    threshold: Annotated[
+        float, typer.Option(help="Normal force (N) below which the COP is undefined.")
+    ] = 20.0,
+    lenient: Annotated[
+        bool, typer.Option(help="Leave unassigned plate contacts out instead of failing.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Write into a non-empty output folder.")] = False,
+) -> None:
+    """Import a lab trial (C3D, or TRC + OpenSim forces) into the model frame: markers.trc,
+    ground_reactions.mot/.xml, events.csv, trial.json."""
+    from gaitsim.capture.export import write_trial
+    from gaitsim.capture.importing import ImportSettings, import_opensim_trial, import_trial
+
+    if output.exists() and any(output.iterdir()) and not force:
+        fail(FileExistsError(f"{output} is not empty; pass --force to write into it"))
+    settings = ImportSettings(
+        up=up,
+        forward=forward,
+        max_gap_seconds=max_gap,
+        optional_markers=tuple(optional or ()),
+        crop_to_complete=crop_to_complete,
+        marker_cutoff=marker_cutoff if marker_cutoff > 0 else None,
+        force_cutoff=force_cutoff if force_cutoff > 0 else None,
+        cop_threshold=threshold,
+    )
+    try:
+        if external_loads is None:
+            trial = import_trial(source, settings)
+        else:
+            trial = import_opensim_trial(source, external_loads, settings)
+        files = write_trial(trial, output, strict=not lenient)
+    except (GaitsimError, FileNotFoundError, ValueError) as exc:
+        fail(exc)
+    for step in trial.history:
+        console.print(f"- {step}")
+    console.print(
+        f"[green]wrote[/] {files.markers.parent}: markers.trc, ground_reactions.mot/.xml, "
+        "events.csv, trial.json"
     )
