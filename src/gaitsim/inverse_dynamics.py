@@ -55,7 +55,14 @@ from gaitsim.mechanics.model_functions import ModelFunctions, build
 from gaitsim.model.description import GROUND, Model, Motion
 from gaitsim.signal import lowpass, pad, spline_derivatives
 
-__all__ = ["InverseDynamicsResult", "inverse_dynamics", "write", "generalized_force_labels"]
+__all__ = [
+    "InverseDynamicsResult",
+    "body_forces",
+    "generalized_force_labels",
+    "inverse_dynamics",
+    "load_interpolant",
+    "write",
+]
 
 FloatArray = NDArray[np.float64]
 
@@ -207,7 +214,7 @@ def _kinematics(
     return spline_derivatives(time, q, at=frames)
 
 
-def _load_interpolant(time: FloatArray, values: FloatArray, at: FloatArray) -> FloatArray:
+def load_interpolant(time: FloatArray, values: FloatArray, at: FloatArray) -> FloatArray:
     """OpenSim's ExternalForce interpolation of ``values (m, 3)`` at times ``at``."""
     if time.size == 1:
         return np.repeat(values[:1], at.size, axis=0)
@@ -224,7 +231,7 @@ def _body_index(model: Model, name: str, what: str) -> int:
     raise ModelError(what, f"model {model.name!r} has no body {name!r}")
 
 
-def _body_forces(
+def body_forces(
     model: Model,
     loads: Sequence[AppliedLoad],
     load_time: FloatArray,
@@ -259,11 +266,11 @@ def _body_forces(
         if load.body == GROUND:
             continue
         b = _body_index(model, load.body, what)
-        force = to_ground(load.force_frame, _load_interpolant(load_time, load.force, frames), what)
+        force = to_ground(load.force_frame, load_interpolant(load_time, load.force, frames), what)
         torque = to_ground(
-            load.force_frame, _load_interpolant(load_time, load.torque, frames), what
+            load.force_frame, load_interpolant(load_time, load.torque, frames), what
         )
-        point = _load_interpolant(load_time, load.point, frames)
+        point = load_interpolant(load_time, load.point, frames)
         if load.point_frame != GROUND:
             p = _body_index(model, load.point_frame, what)
             point = np.einsum("nij,nj->ni", rotations[:, p], point) + positions[:, p]
@@ -363,19 +370,19 @@ def inverse_dynamics(
     q, qd, qdd = _kinematics(time, q_all, frames, lowpass_cutoff)
 
     n, nb = frames.size, len(model.bodies)
-    body_forces = np.zeros((n, 6, nb))
+    per_body = np.zeros((n, 6, nb))
     if external_loads is not None and load_data is not None:
         loads = applied_loads(external_loads, load_data)
         if loads and nb:
             pos, rot = functions.body_poses.map(n)(q.T)
             positions = np.asarray(pos).reshape(3, n, nb).transpose(1, 2, 0)
             rotations = np.asarray(rot).reshape(3, n, nb, 3).transpose(1, 2, 0, 3)
-            body_forces = _body_forces(
+            per_body = body_forces(
                 model, loads, np.asarray(load_data.time), frames, positions, rotations
             )
 
     mapped = functions.inverse_dynamics.map(n)
-    tau = mapped(q.T, qd.T, qdd.T, body_forces.transpose(1, 0, 2).reshape(6, n * nb))
+    tau = mapped(q.T, qd.T, qdd.T, per_body.transpose(1, 0, 2).reshape(6, n * nb))
     generalized = np.asarray(tau).T.reshape(n, len(model.coordinates))
     return InverseDynamicsResult(
         time=frames,

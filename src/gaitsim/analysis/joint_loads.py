@@ -119,7 +119,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from gaitsim.errors import GaitsimError, ModelError
-from gaitsim.inverse_dynamics import _body_forces, inverse_dynamics
+from gaitsim.inverse_dynamics import body_forces, inverse_dynamics
 from gaitsim.io.external_loads import ExternalLoads, applied_loads
 from gaitsim.io.storage import TimeSeriesTable
 from gaitsim.mechanics.model_functions import ModelFunctions, build
@@ -956,7 +956,7 @@ def knee_adduction_moment(
     pos, rot = functions.body_poses.map(n)(q.T)
     positions = np.asarray(pos).reshape(3, n, nb).transpose(1, 2, 0)
     rotations = np.asarray(rot).reshape(3, n, nb, 3).transpose(1, 2, 0, 3)
-    per_body = _body_forces(
+    per_body = body_forces(
         model,
         applied_loads(external_loads, load_data),
         np.asarray(load_data.time, dtype=float),

@@ -125,7 +125,7 @@ from gaitsim.analysis.knee_compartments import (
 )
 from gaitsim.analysis.patellofemoral import patellofemoral_load
 from gaitsim.errors import FileFormatError, GaitsimError, ModelError
-from gaitsim.inverse_dynamics import _load_interpolant, inverse_dynamics
+from gaitsim.inverse_dynamics import inverse_dynamics, load_interpolant
 from gaitsim.io.external_loads import applied_loads, read_external_loads
 from gaitsim.io.storage import TimeSeriesTable, read_storage
 from gaitsim.mechanics.model_functions import ModelFunctions, build
@@ -381,12 +381,12 @@ def walking_from_trial(
 
         body(applied.body)
         force = ground(
-            applied.force_frame, _load_interpolant(load_time, applied.force, result.time)
+            applied.force_frame, load_interpolant(load_time, applied.force, result.time)
         )
         torque = ground(
-            applied.force_frame, _load_interpolant(load_time, applied.torque, result.time)
+            applied.force_frame, load_interpolant(load_time, applied.torque, result.time)
         )
-        point = _load_interpolant(load_time, applied.point, result.time)
+        point = load_interpolant(load_time, applied.point, result.time)
         if applied.point_frame != GROUND:
             k = body(applied.point_frame)
             point = positions[:, k] + np.einsum("nij,nj->ni", rotations[:, k], point)
