@@ -95,7 +95,8 @@ def track_walking(
     speed = 0.0
     if FORWARD in columns:
         speed = float(columns[FORWARD][-1] - columns[FORWARD][0]) / duration
-    base = spec or WalkingSpec(effort_exponent=2.0)
+    # Measured motion decides the pelvis tilt: only the model's own +-0.5 rad bound applies.
+    base = spec or WalkingSpec(effort_exponent=2.0, pelvis_tilt=(-0.5, 0.5))
     spec = dataclasses.replace(base, speed=speed, duration=(duration, duration), tracking=reference)
     functions = build(model)
     problem, layout = walking_problem(model, spec, functions)

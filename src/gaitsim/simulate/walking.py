@@ -19,7 +19,7 @@ Path constraints
     the skeleton residual ``ID(q, qd, qdd) - r^T F_T - tau_contact - tau_limit - A u = 0``
     (scaled by 100 N m) and, for compliant muscles, the fibre-tendon equilibrium.
 Goals
-    muscle effort ``sum e^p`` (default ``p = 3``) plus coordinate-actuator effort
+    muscle effort ``sum e^p`` (default ``p = 2``, as Moco's control effort) plus coordinate-actuator effort
     ``sum (u / u_max)^2`` and a small joint-acceleration smoothing term
     ``sum (qdd / 100)^2``, all integrated and divided by the distance travelled; for
     tracking, the squared errors of coordinates (and ground reaction forces) divided by
@@ -87,19 +87,28 @@ class WalkingSpec:
         predictive simulation.
     excitation_bounds
         ``(lower, upper)`` of excitations and activations.
+    pelvis_height
+        ``(lower, upper)`` of the pelvis height (m).
+    pelvis_tilt
+        ``(lower, upper)`` of the pelvis tilt (rad). The default keeps the pelvis within
+        about 10 degrees of its upright walking posture in the OpenSim gait models (about
+        -15 degrees, as in Moco's 2D walking reference): a planar model has no head or eye
+        stabilisation, and without this bound its minimum-effort gait rocks the pelvis by
+        30 degrees per stride (human walking: 2-4 degrees, Winter 2009), which distorts
+        every hip angle measured relative to the pelvis.
     """
 
     speed: float = 1.3
     half_cycle: bool = True
     duration: tuple[float, float] | None = None
     effort_weight: float = 10.0
-    effort_exponent: float = 3.0
+    effort_exponent: float = 2.0
     actuator_weight: float = 1.0
     acceleration_weight: float = 1e-3
     tracking: Any = None
     excitation_bounds: tuple[float, float] = (0.01, 1.0)
     pelvis_height: tuple[float, float] = (0.75, 1.15)
-    pelvis_tilt: tuple[float, float] = (-0.5, 0.5)
+    pelvis_tilt: tuple[float, float] = (-0.45, -0.10)
     speed_tolerance: float = 0.0
 
     def phase_duration(self) -> tuple[float, float]:
