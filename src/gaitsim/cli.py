@@ -386,6 +386,7 @@ def simulate_track(
 def _register_analysis_commands() -> None:
     from gaitsim import cli_analysis as c
     from gaitsim import cli_capture as capture
+    from gaitsim import cli_report
 
     app.command("analyze")(c.analyze_command)
     app.command("questions")(c.questions_command)
@@ -396,6 +397,7 @@ def _register_analysis_commands() -> None:
     app.command("ik")(capture.inverse_kinematics_command)
     app.command("so")(capture.static_optimization_command)
     app.command("import")(capture.import_command)
+    app.command("report")(cli_report.report_command)
 
 
 _register_analysis_commands()

@@ -465,7 +465,14 @@ def identity_mapping(
 def shipped_mapping_names() -> tuple[str, ...]:
     """Names of the mappings shipped with gaitsim."""
     folder = resources.files(_DATA_PACKAGE) / "data"
-    return tuple(sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml")))
+    # The folder also holds scale setups: a mapping file names its format.
+    return tuple(
+        sorted(
+            p.name[:-5]
+            for p in folder.iterdir()
+            if p.name.endswith(".toml") and f'format = "{FORMAT}"' in p.read_text("utf-8")
+        )
+    )
 
 
 def load_shipped_mapping(name: str) -> MarkerMapping:
