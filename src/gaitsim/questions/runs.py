@@ -23,7 +23,7 @@ from gaitsim.model.builtin import load_model
 from gaitsim.model.description import Model
 from gaitsim.ocp import ConvergenceError, Ipopt, Progress, Trapezoidal
 from gaitsim.scenarios import Scenario, apply_scenario
-from gaitsim.simulate.guesses import save_trajectory
+from gaitsim.simulate.guesses import save_trajectory, shipped_guess
 from gaitsim.simulate.predict import predict_walking
 from gaitsim.simulate.result import WalkingResult
 from gaitsim.simulate.walking import WalkingSpec
@@ -98,10 +98,18 @@ class RunLibrary:
             return read_run(folder)
         model = self.model(request)
         log.info("solving %s (%s)", request.slug, request.scenario.describe())
+        # The shipped guess is optimal for the unchanged model only: a changed model (a
+        # scenario) starts from it without the warm-start settings, which assume the guess
+        # is already (nearly) optimal.
+        guess = None
+        if request.scenario.changes:
+            shipped = shipped_guess(model.name, request.speed)
+            guess = shipped[0] if shipped is not None else None
         try:
             run = predict_walking(
                 model,
                 speed=request.speed,
+                initial_guess=guess,
                 transcription=Trapezoidal(request.n_intervals),
                 solver=Ipopt(tolerance=1e-4, max_iterations=3000),
                 progress=progress,
