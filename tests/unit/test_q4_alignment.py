@@ -42,7 +42,9 @@ class _ShippedRuns:
         self._model, self._result = model, result
         self.requests: list[WalkingRequest] = []
 
-    def get(self, request: WalkingRequest, progress: object = None) -> WalkingResult:
+    def get(
+        self, request: WalkingRequest, progress: object = None, *, start_from: object = None
+    ) -> WalkingResult:
         self.requests.append(request)
         return self._result
 

@@ -24,7 +24,7 @@ class _ShippedRuns(RunLibrary):
         self._make = make
         self.requests: list[WalkingRequest] = []
 
-    def get(self, request, progress=None) -> WalkingResult:  # type: ignore[no-untyped-def]
+    def get(self, request, progress=None, *, start_from=None) -> WalkingResult:  # type: ignore[no-untyped-def]
         self.requests.append(request)
         return self._make("forward" if request.speed > 0 else "backward")[2]
 

@@ -63,6 +63,7 @@ def _positive_work(a: StrideAnalysis, muscle: str) -> float:
 def answer(context: QuestionContext) -> Answer:
     ev = context.evidence
     runs = {}
+    previous = None  # continuation: each weaker model starts from the stronger one's solution
     for s in STRENGTHS:
         scenario = (
             Scenario("normal")
@@ -71,7 +72,8 @@ def answer(context: QuestionContext) -> Answer:
         )
         request = WalkingRequest(scenario=scenario)
         context.say(f"question 2: walking with {scenario.describe()}")
-        result = context.runs.get(request)
+        result = context.runs.get(request, start_from=previous)
+        previous = request
         runs[s] = analyse_stride(result, context.runs.model(request))
     a = runs[1.0]
 

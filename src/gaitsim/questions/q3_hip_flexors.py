@@ -100,6 +100,7 @@ def answer(context: QuestionContext) -> Answer:
     only_n = {"psoas": psoas, "others": others}
 
     runs: dict[float, StrideAnalysis] = {}
+    previous = None  # continuation: each weaker model starts from the stronger one's solution
     for s in STRENGTHS:
         scenario = (
             Scenario("normal")
@@ -108,7 +109,9 @@ def answer(context: QuestionContext) -> Answer:
         )
         request = WalkingRequest(scenario=scenario)
         context.say(f"question 3: walking with {scenario.describe()}")
-        runs[s] = analyse_stride(context.runs.get(request), context.runs.model(request))
+        result = context.runs.get(request, start_from=previous)
+        previous = request
+        runs[s] = analyse_stride(result, context.runs.model(request))
     rf = {s: _rect_fem_work(runs[s]) for s in STRENGTHS}
     knee = {s: _stance_min_flexion(runs[s]) for s in STRENGTHS}
     pf = {s: runs[s].patellofemoral.summary()["peak_bw"] for s in STRENGTHS}

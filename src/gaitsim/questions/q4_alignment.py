@@ -380,9 +380,7 @@ def walking_from_trial(
             return np.einsum("nij,nj->ni", rotations[:, body(frame)], vectors)
 
         body(applied.body)
-        force = ground(
-            applied.force_frame, load_interpolant(load_time, applied.force, result.time)
-        )
+        force = ground(applied.force_frame, load_interpolant(load_time, applied.force, result.time))
         torque = ground(
             applied.force_frame, load_interpolant(load_time, applied.torque, result.time)
         )

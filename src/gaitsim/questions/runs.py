@@ -23,7 +23,7 @@ from gaitsim.model.builtin import load_model
 from gaitsim.model.description import Model
 from gaitsim.ocp import ConvergenceError, Ipopt, Progress, Trapezoidal
 from gaitsim.scenarios import Scenario, apply_scenario
-from gaitsim.simulate.guesses import save_trajectory, shipped_guess
+from gaitsim.simulate.guesses import load_trajectory, save_trajectory, shipped_guess
 from gaitsim.simulate.predict import predict_walking
 from gaitsim.simulate.result import WalkingResult
 from gaitsim.simulate.walking import WalkingSpec
@@ -31,6 +31,9 @@ from gaitsim.simulate.walking import WalkingSpec
 __all__ = ["RunLibrary", "WalkingRequest"]
 
 log = logging.getLogger(__name__)
+
+#: The solved (half-cycle) trajectory kept in each run folder, to seed nearby solves.
+SOLUTION = "solution.sto"
 
 
 @dataclass(frozen=True)
@@ -83,8 +86,15 @@ class RunLibrary:
         self,
         request: WalkingRequest,
         progress: Callable[[Progress], None] | None = None,
+        *,
+        start_from: WalkingRequest | None = None,
     ) -> WalkingResult:
         """The stride of ``request``: read back if solved before, else solved and saved.
+
+        ``start_from`` names a nearby request already solved (e.g. the 50 % strength run
+        for the 25 % one): its solution is the initial guess, a continuation that keeps
+        large changes within reach of the solver. Without it (or if it has no saved
+        solution) the solve starts from the guess shipped with gaitsim.
 
         Raises
         ------
@@ -102,7 +112,10 @@ class RunLibrary:
         # scenario) starts from it without the warm-start settings, which assume the guess
         # is already (nearly) optimal.
         guess = None
-        if request.scenario.changes:
+        previous = self.folder(start_from) / SOLUTION if start_from is not None else None
+        if previous is not None and previous.is_file():
+            guess = load_trajectory(previous)
+        elif request.scenario.changes:
             shipped = shipped_guess(model.name, request.speed)
             guess = shipped[0] if shipped is not None else None
         try:
@@ -124,4 +137,5 @@ class RunLibrary:
             raise
         assert run.result is not None  # predict_walking raised otherwise
         write_run(run.result, folder, model=model, overwrite=True, figure_formats=("svg",))
+        save_trajectory(run.solution.trajectory, folder / SOLUTION, name=request.slug)
         return run.result
