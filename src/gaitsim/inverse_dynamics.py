@@ -267,9 +267,7 @@ def body_forces(
             continue
         b = _body_index(model, load.body, what)
         force = to_ground(load.force_frame, load_interpolant(load_time, load.force, frames), what)
-        torque = to_ground(
-            load.force_frame, load_interpolant(load_time, load.torque, frames), what
-        )
+        torque = to_ground(load.force_frame, load_interpolant(load_time, load.torque, frames), what)
         point = load_interpolant(load_time, load.point, frames)
         if load.point_frame != GROUND:
             p = _body_index(model, load.point_frame, what)

@@ -24,7 +24,9 @@ Filter (:func:`lowpass`)
     output and then runs the recursion (no :func:`scipy.signal.lfilter_zi` steady-state
     start, and no extra padding as :func:`scipy.signal.filtfilt` would add); this is
     reproduced exactly. A cut-off at or above the Nyquist frequency is replaced by
-    ``0.49 fs`` with a warning, as OpenSim does.
+    ``0.49 fs`` with a warning, as OpenSim does. :mod:`scipy.signal` is imported on the
+    first call (importing it takes about a second, most of it ``scipy.stats``), so that
+    modules that only pad or differentiate do not pay for it.
 
     ``Storage::lowpassIIR`` first resamples the storage with a quintic spline at the
     smallest time step when the steps are not uniform to machine precision, which for
@@ -56,8 +58,10 @@ from typing import Literal
 
 import numpy as np
 import scipy.interpolate
-import scipy.signal
 from numpy.typing import ArrayLike, NDArray
+
+# scipy.signal is imported by lowpass() only: importing it takes about a second (it
+# imports scipy.stats), which callers that only pad or differentiate need not pay.
 
 __all__ = ["pad", "lowpass", "spline_derivatives", "UNIFORM_TOLERANCE"]
 
@@ -159,6 +163,8 @@ def _interpolant(t: FloatArray, y: FloatArray, end_conditions: str) -> scipy.int
 
 def _butterworth_two_pass(y: FloatArray, b: FloatArray, a: FloatArray) -> FloatArray:
     """Forward-backward IIR filtering along axis 0 with OpenSim's start-up rule."""
+    import scipy.signal
+
     order = a.size - 1
 
     def one_pass(x: FloatArray) -> FloatArray:
@@ -166,12 +172,19 @@ def _butterworth_two_pass(y: FloatArray, b: FloatArray, a: FloatArray) -> FloatA
         out[:order] = x[:order]
         flat_x = x.reshape(x.shape[0], -1)
         flat_out = out.reshape(out.shape[0], -1)
-        for j in range(flat_x.shape[1]):
-            # Initial state reproducing y[i] = x[i] for i < order, then the recursion.
-            zi = scipy.signal.lfiltic(
-                b, a, y=flat_out[order - 1 :: -1, j], x=flat_x[order - 1 :: -1, j]
-            )
-            flat_out[order:, j] = scipy.signal.lfilter(b, a, flat_x[order:, j], zi=zi)[0]
+        if flat_x.shape[1] == 0:
+            return out
+        # Initial state of each column reproducing y[i] = x[i] for i < order, then the
+        # recursion, for all columns in one lfilter call (each column filtered alike).
+        zi = np.column_stack(
+            [
+                scipy.signal.lfiltic(
+                    b, a, y=flat_out[order - 1 :: -1, j], x=flat_x[order - 1 :: -1, j]
+                )
+                for j in range(flat_x.shape[1])
+            ]
+        )
+        flat_out[order:] = scipy.signal.lfilter(b, a, flat_x[order:], axis=0, zi=zi)[0]
         return flat_out.reshape(x.shape)
 
     forward = one_pass(y)
@@ -251,6 +264,8 @@ def lowpass(
             f"({fs:g} Hz); using {fc:g} Hz instead (as OpenSim does)",
             stacklevel=2,
         )
+    import scipy.signal
+
     b, a = scipy.signal.butter(order, fc / (0.5 * fs))
     filtered = _butterworth_two_pass(y_work, np.asarray(b), np.asarray(a))
     if padding:

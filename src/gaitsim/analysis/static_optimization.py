@@ -20,8 +20,11 @@ frame, activations ``a_m`` in ``[a_min, a_max]`` and normalised actuator control
 
 * ``r_mj = -d l_MT,m / d q_j`` are the moment arms (``ModelFunctions.moment_arms``);
   ``r^T F`` is the muscles' generalised force.
-* ``F_m`` is the tendon force with a **rigid tendon** (``ModelFunctions.muscle_rigid``,
-  every muscle treated as rigid whatever its tendon in the model): fibre length and
+* ``F_m`` is the tendon force with a **rigid tendon**
+  (:func:`gaitsim.mechanics.muscle.rigid_tendon_state`, the equations of
+  ``ModelFunctions.muscle_rigid``, evaluated with NumPy at each frame's muscle-tendon
+  lengths and lengthening speeds; every muscle treated as rigid whatever its tendon in
+  the model): fibre length and
   velocity follow from the muscle-tendon length and lengthening speed, and
   ``F_m = (a F_max f_L(l~) f_V(v~) + F_max f_PE(l~) + F_max beta v~) cos(alpha)``
   (DeGroote-Fregly 2016 curves, :mod:`gaitsim.mechanics.muscle`). It is affine in
@@ -115,7 +118,8 @@ from gaitsim.analysis.static_optimization_nlp import (
 from gaitsim.errors import ModelError
 from gaitsim.inverse_dynamics import InverseDynamicsResult
 from gaitsim.io.storage import StrPath, TimeSeriesTable, write_storage
-from gaitsim.mechanics.model_functions import ModelFunctions, build
+from gaitsim.mechanics.model_functions import ModelFunctions, build, muscle_parameters
+from gaitsim.mechanics.muscle import rigid_tendon_state
 from gaitsim.model.description import GROUND, Model, Motion
 
 __all__ = [
@@ -737,9 +741,17 @@ def _frame_muscle_forces(
         return np.tile(f_max, (n, 1)), np.zeros((n, n_m))
     lengths = np.asarray(functions.muscle_tendon_lengths.map(n)(q.T))
     speeds = np.asarray(functions.lengthening_velocities.map(n)(q.T, qd.T))
-    rigid = functions.muscle_rigid.map(n)
-    at_zero = np.asarray(rigid(lengths, speeds, np.zeros((n_m, n)))[0]).T
-    at_one = np.asarray(rigid(lengths, speeds, np.ones((n_m, n)))[0]).T
+    # The rigid-tendon force from gaitsim.mechanics.muscle evaluated with NumPy: the
+    # equations of ModelFunctions.muscle_rigid (to about 1e-15 relative) without building
+    # its CasADi expressions, which took about nine times longer than this whole
+    # evaluation (subject01: 0.045 s against 0.005 s).
+    # Non-finite values are reported below, so NumPy's warnings about them are silenced.
+    at_zero, at_one = np.empty((n, n_m)), np.empty((n, n_m))
+    with np.errstate(all="ignore"):
+        for m, muscle in enumerate(model.muscles):
+            parameters = muscle_parameters(muscle)
+            at_zero[:, m] = rigid_tendon_state(parameters, lengths[m], speeds[m], 0.0).tendon_force
+            at_one[:, m] = rigid_tendon_state(parameters, lengths[m], speeds[m], 1.0).tendon_force
     active, passive = at_one - at_zero, at_zero
     for values, what in ((active, "active force capacity"), (passive, "passive force")):
         bad = ~np.isfinite(values)

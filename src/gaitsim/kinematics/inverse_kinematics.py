@@ -24,22 +24,29 @@ Method
 The residual vector is ``sqrt(w_i) (x_i(q) - m_i)`` (and ``sqrt(w_j) (q_j - qbar_j)``),
 with its exact Jacobian from CasADi (evaluated through ``Function.buffer``, no copies).
 Each frame starts from the previous frame's solution and is solved with SciPy's
-:func:`scipy.optimize.least_squares`:
+least-squares solvers:
 
-1. MINPACK's Levenberg-Marquardt (``method="lm"``, Moré 1978), compiled and fast, in an
-   active-set loop for the bounds: coordinates that leave their range are held at the
+1. MINPACK's Levenberg-Marquardt (Moré 1978), compiled and fast, called through
+   :func:`scipy.optimize.leastsq` (the same ``lmder`` call with the same arguments as
+   ``least_squares(method="lm")``, so the same iterates, without that function's
+   per-call checks and wrappers, which took longer than the fit itself on these small
+   frames; reported as ``least_squares`` reports it), in an active-set loop for the
+   bounds: coordinates that leave their range are held at the
    bound they crossed and the rest solved again; the result is accepted when the
    gradient of the objective pushes every held coordinate outwards (first-order
    conditions of the bounded problem), else the held coordinate pulling inwards most is
    released;
-2. if that fails, the bounded trust-region-reflective solver (``method="trf"``; Branch,
+2. if that fails, the bounded trust-region-reflective solver
+   (:func:`scipy.optimize.least_squares`, ``method="trf"``; Branch,
    Coleman & Li 1999) finishes from the last point.
 
 The status of each frame names the path taken (``lm``, ``lm+bounds``, ``trf``).
 
 A frame without a previous solution (the first) is solved twice, keeping the better
 fit: from the default pose moved along the translational coordinates of the joint to
-ground so that the centroid of the model's markers is on the measured centroid, and
+ground so that the centroid of the model's markers is on the measured centroid (the
+model markers' positions and Jacobian from the frame's residual function, no symbolic
+work per frame), and
 from a pose searched joint by joint from the ground out (each joint's coordinates fitted
 to the markers on its child body, from its rotations at their current values and from
 each rotation in turn at -90, 90 and 180 degrees, until one fits within
@@ -91,7 +98,7 @@ import re
 import time as _time
 import warnings
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -131,7 +138,7 @@ FloatArray = NDArray[np.float64]
 
 GOOD_FIT = 0.01
 """Weighted RMS marker distance (m) under which a joint's fit from one start is taken
-as found when the starting pose is searched (:func:`_initial_pose`)."""
+as found when the starting pose is searched (:func:`_joint_by_joint_pose`)."""
 JUMP = 0.01
 """A warm-started frame whose weighted RMS marker distance exceeds twice the previous
 frame's plus this (m) is solved again from scratch, keeping the better fit."""
@@ -637,6 +644,9 @@ def _least_squares(
         return cache[key]
 
     tol = settings.tolerance
+    x0 = np.array(q_full[columns], dtype=float)
+    if bounds is None and tol >= _EPS and np.all(np.isfinite(evaluate(x0)[0])):
+        return _levenberg_marquardt(evaluate, x0, tol, settings.max_evaluations)
     options: dict[str, Any] = {
         "jac": lambda x: evaluate(x)[1],
         "ftol": tol,
@@ -644,11 +654,68 @@ def _least_squares(
         "gtol": tol,
         "max_nfev": settings.max_evaluations,
     }
-    x0 = np.array(q_full[columns], dtype=float)
-    if bounds is None:
+    if bounds is None:  # least_squares raises the errors of these cases
         return scipy.optimize.least_squares(lambda x: evaluate(x)[0], x0, method="lm", **options)
     return scipy.optimize.least_squares(
         lambda x: evaluate(x)[0], x0, bounds=bounds, method="trf", **options
+    )
+
+
+_EPS = float(np.finfo(float).eps)
+
+# Status and message of ``scipy.optimize.least_squares`` for each MINPACK ``info`` of
+# ``lmder`` (SciPy's ``FROM_MINPACK_TO_COMMON`` and ``TERMINATION_MESSAGES``, see
+# ``least_squares``'s documentation of ``status`` and ``message``). Codes 6-8 (a
+# tolerance too small to be met), which ``least_squares`` has no status for, are
+# reported as failures naming the code.
+_LM_STATUS: dict[int, tuple[int, str]] = {
+    0: (-1, "Improper input parameters status returned from `leastsq`"),
+    1: (2, "`ftol` termination condition is satisfied."),
+    2: (3, "`xtol` termination condition is satisfied."),
+    3: (4, "Both `ftol` and `xtol` termination conditions are satisfied."),
+    4: (1, "`gtol` termination condition is satisfied."),
+    5: (0, "The maximum number of function evaluations is exceeded."),
+}
+
+
+def _levenberg_marquardt(
+    evaluate: Callable[[FloatArray], tuple[FloatArray, FloatArray]],
+    x0: FloatArray,
+    tol: float,
+    max_evaluations: int,
+) -> scipy.optimize.OptimizeResult:
+    """MINPACK's ``lmder`` through :func:`scipy.optimize.leastsq`, reported as
+    :func:`scipy.optimize.least_squares` reports its ``method="lm"``.
+
+    ``least_squares(method="lm")`` calls the same ``lmder`` with the same arguments
+    (``ftol = xtol = gtol = tol``, ``factor = 100``, ``maxfev = max_evaluations`` and
+    ``diag = None``, MINPACK's own scaling of the variables by the Jacobian's column
+    norms, which is ``least_squares``'s default ``x_scale="jac"`` since SciPy 1.16; older
+    SciPy scaled by 1 there, gaitsim uses MINPACK's scaling with every version), so the
+    iterates are identical; ``leastsq`` skips ``least_squares``'s input checks and
+    function wrappers, which cost more than the fit itself on IK's small frames (about
+    0.25 ms per call, measured).
+    """
+    x, _, info, _, code = scipy.optimize.leastsq(
+        lambda x: evaluate(x)[0],
+        x0,
+        Dfun=lambda x: evaluate(x)[1],
+        full_output=True,
+        ftol=tol,
+        xtol=tol,
+        gtol=tol,
+        maxfev=max_evaluations,
+    )
+    status, message = _LM_STATUS.get(code, (-1, f"MINPACK lmder returned info {code}"))
+    residual = info["fvec"]
+    return scipy.optimize.OptimizeResult(
+        x=np.atleast_1d(x),
+        cost=0.5 * float(np.dot(residual, residual)),
+        fun=residual,
+        nfev=int(info["nfev"]),
+        status=status,
+        message=message,
+        success=status > 0,
     )
 
 
@@ -738,28 +805,28 @@ def _rotation_starts(model: Model, columns: Sequence[int], q: FloatArray) -> lis
     return starts
 
 
-def _initial_pose(
-    model: Model,
-    functions: ModelFunctions,
-    fit: _Fit,
-    measured: FloatArray,
-    sqrt_w: FloatArray,
-    targets: FloatArray,
-    settings: IKSettings,
-    *,
-    joint_by_joint: bool = True,
-) -> FloatArray:
-    """A starting pose for a frame without a previous solution.
+def _marker_positions(
+    fit: _Fit, q: FloatArray, measured: FloatArray, sqrt_w: FloatArray, targets: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Ground positions ``(k, 3)`` of the fitted model markers at ``q`` and their Jacobian
+    ``(k, 3, n_q)``, from the frame's residual function with the measured markers at the
+    origin and unit weights (``r = 1 (x - 0)``: the positions exactly); the frame is set
+    back afterwards."""
+    k = sqrt_w.size
+    try:
+        fit.residual.set_frame(np.zeros_like(measured), np.ones(k), targets)
+        r, jac = fit.residual(q)
+    finally:
+        fit.residual.set_frame(measured, sqrt_w, targets)
+    return r[: 3 * k].reshape(k, 3), jac[: 3 * k].reshape(k, 3, -1)
 
-    The default pose is moved along the translational coordinates of the joint to
-    ground so that the centroids of the visible model and measured markers coincide.
-    Then, joint by joint from the ground out, the joint's coordinates are fitted to the
-    visible markers on its child body (or, if it has none, on the bodies beyond it),
-    from the starts of :func:`_rotation_starts` in turn until one fits those markers
-    to :data:`GOOD_FIT` (weighted RMS), else keeping the best.
-    The full fit then starts from this pose. ``joint_by_joint=False`` returns the
-    moved default pose.
-    """
+
+def _moved_default_pose(
+    model: Model, fit: _Fit, measured: FloatArray, sqrt_w: FloatArray, targets: FloatArray
+) -> FloatArray:
+    """The default pose moved along the translational coordinates of the joint to ground
+    so that the centroids of the visible model and measured markers coincide (one
+    Gauss-Newton step, exact when the model's markers translate with those coordinates)."""
     q = np.array([c.default for c in model.coordinates], dtype=float)
     q = np.clip(q, fit.lower, fit.upper)
     visible = sqrt_w > 0
@@ -773,17 +840,40 @@ def _initial_pose(
         if c.motion is Motion.TRANSLATIONAL and names.index(c.name) in free
     ]
     if np.any(visible) and shift:
-        sk = functions.skeleton
-        seen = [m for m, v in zip(fit.markers, visible, strict=True) if v]
-        centroid = sum((sk.point(m.body, m.location) for m in seen), ca.SX.zeros(3, 1)) / len(seen)
-        f = ca.Function("centroid", [sk.q], [centroid, ca.jacobian(centroid, sk.q[shift])])
-        c0, jac = (np.asarray(v, dtype=float) for v in f(q))
+        positions, jacobians = _marker_positions(fit, q, measured, sqrt_w, targets)
+        seen = np.flatnonzero(visible)
+        # Summed marker by marker, in order (the sum of the model points over the count).
+        c0, jac = positions[seen[0]], jacobians[seen[0]][:, shift]
+        for i in seen[1:]:
+            c0, jac = c0 + positions[i], jac + jacobians[i][:, shift]
+        c0, jac = c0 / seen.size, jac / seen.size
         target = measured[:, visible].mean(axis=1)
-        q[shift] += np.linalg.lstsq(jac, target - c0.ravel(), rcond=None)[0]
+        q[shift] += np.linalg.lstsq(jac, target - c0, rcond=None)[0]
         q = np.clip(q, fit.lower, fit.upper)
+    return q
 
-    if not joint_by_joint:
-        return q
+
+def _joint_by_joint_pose(
+    model: Model,
+    fit: _Fit,
+    q_start: FloatArray,
+    measured: FloatArray,
+    sqrt_w: FloatArray,
+    targets: FloatArray,
+    settings: IKSettings,
+) -> FloatArray:
+    """A starting pose searched joint by joint from ``q_start`` (the moved default pose).
+
+    Joint by joint from the ground out, the joint's coordinates are fitted to the
+    visible markers on its child body (or, if it has none, on the bodies beyond it),
+    from the starts of :func:`_rotation_starts` in turn until one fits those markers
+    to :data:`GOOD_FIT` (weighted RMS), else keeping the best. The full fit then starts
+    from this pose.
+    """
+    q = q_start
+    visible = sqrt_w > 0
+    free = set(fit.free.tolist())
+    names = model.coordinate_names
     children: dict[str, list[str]] = {}
     for joint in model.joints:
         children.setdefault(joint.parent.body, []).append(joint.child.body)
@@ -832,7 +922,6 @@ def _initial_pose(
 
 def _first_frame(
     model: Model,
-    functions: ModelFunctions,
     fit: _Fit,
     measured: FloatArray,
     sqrt_w: FloatArray,
@@ -840,19 +929,12 @@ def _first_frame(
     settings: IKSettings,
 ) -> tuple[FloatArray, Any, str]:
     """Solve a frame without a previous solution: the better of the fits started from
-    the moved default pose and from the joint-by-joint pose (:func:`_initial_pose`)."""
+    the moved default pose (:func:`_moved_default_pose`) and from the pose searched
+    joint by joint from it (:func:`_joint_by_joint_pose`)."""
+    moved = _moved_default_pose(model, fit, measured, sqrt_w, targets)
+    searched = _joint_by_joint_pose(model, fit, moved, measured, sqrt_w, targets, settings)
     best: tuple[FloatArray, Any, str] | None = None
-    for joint_by_joint in (False, True):
-        start = _initial_pose(
-            model,
-            functions,
-            fit,
-            measured,
-            sqrt_w,
-            targets,
-            settings,
-            joint_by_joint=joint_by_joint,
-        )
+    for start in (moved, searched):
         candidate = _solve(fit, start, fit.free, settings)
         if best is None or candidate[1].cost < best[1].cost:
             best = candidate
@@ -942,14 +1024,12 @@ def inverse_kinematics(
         fit.residual.set_frame(clean, sqrt_w, targets[f])
         scale = max(float(np.sum(sqrt_w**2)) + float(np.sum(fit.task_weights)), 1e-300)
         if q_prev is None:
-            q_sol, solution, method = _first_frame(
-                model, functions, fit, clean, sqrt_w, targets[f], settings
-            )
+            q_sol, solution, method = _first_frame(model, fit, clean, sqrt_w, targets[f], settings)
         else:
             q_sol, solution, method = _solve(fit, q_prev, fit.free, settings)
             rms = np.sqrt(2 * solution.cost / scale)
             if rms > 2 * rms_prev + JUMP:  # lost track: start again from scratch
-                again = _first_frame(model, functions, fit, clean, sqrt_w, targets[f], settings)
+                again = _first_frame(model, fit, clean, sqrt_w, targets[f], settings)
                 if again[1].cost < solution.cost:
                     q_sol, solution, method = again
                     method += ", restarted"

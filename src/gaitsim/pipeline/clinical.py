@@ -17,7 +17,8 @@ and is timed; names in :data:`STAGES`):
    marker gaps and low-pass filter markers and forces
    (:func:`gaitsim.capture.importing.prepare_trial`). The same trial is also prepared
    without filtering, for force-plate events (thresholds are crossed by the raw force;
-   a 6 Hz filter moves a 20 N crossing by about 30 ms).
+   a 6 Hz filter moves a 20 N crossing by about 30 ms); with no filter asked for, that
+   is the trial itself, and the events use the feet stage's plate assignment.
 2. **scaling** (with a static trial): the static markers are renamed to the model's with
    the marker mapping and the model is scaled as OpenSim's ScaleTool does
    (:func:`gaitsim.kinematics.scaling.scale_model`), masses to the subject's mass. Default
@@ -998,16 +999,28 @@ def _quiet_ground_reactions() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _force_events(trial: Trial, threshold: float) -> GaitEvents | None:
+def _force_events(
+    trial: Trial,
+    threshold: float,
+    assigned: tuple[FootAssignment, TimeSeriesTable] | None = None,
+) -> GaitEvents | None:
+    """Force-plate events of the (unfiltered) trial; ``assigned``: its feet and ground
+    reactions if the feet stage already made them from this very trial."""
     if not trial.force_plates:
         return None
-    # The contacts of this (unfiltered) copy of the trial are reported with the filtered
-    # trial's in the "feet" stage: the assignment's log messages would repeat them.
-    with _quiet_ground_reactions():
-        feet = assign_feet(trial)
+    if assigned is not None:
+        feet, table = assigned
         if not feet.assigned:
             return None
-        table, _ = ground_reaction_table(trial, feet, strict=False)
+    else:
+        # The contacts of this (unfiltered) copy of the trial are reported with the
+        # filtered trial's in the "feet" stage: the assignment's log messages would
+        # repeat them.
+        with _quiet_ground_reactions():
+            feet = assign_feet(trial)
+            if not feet.assigned:
+                return None
+            table, _ = ground_reaction_table(trial, feet, strict=False)
     forces = {side: table.column(f"ground_force_{side}_vy") for side in SIDES}
     return events_from_force(table.time, forces, threshold=threshold)
 
@@ -1416,7 +1429,11 @@ def run_clinical_pipeline(
 
     run.begin("events", f"gait events ({settings.event_source})")
     start, end = float(ik.time[0]), float(ik.time[-1])
-    events, records = _events(settings, inputs.trial, inputs.unfiltered, start, end, run)
+    # Without filtering, the feet stage assigned the plates of the unfiltered trial itself.
+    assigned = None
+    if inputs.unfiltered is inputs.trial and kinetics.feet is not None and kinetics.grf is not None:
+        assigned = (kinetics.feet, kinetics.grf)
+    events, records = _events(settings, inputs.trial, inputs.unfiltered, start, end, run, assigned)
     for side in SIDES:
         if not any(e.side == side for e in events.events):
             run.note(f"no gait event found for side {side!r}", "warning")
@@ -1538,7 +1555,11 @@ def _import_stage(request: ClinicalRequest, run: _Run) -> _Inputs:
     trial = prepare_trial(raw, import_settings)
     for step in trial.history[len(raw.history) :]:
         run.say(step)
-    unfiltered = prepare_trial(raw, replace(import_settings, marker_cutoff=None, force_cutoff=None))
+    unfiltered_settings = replace(import_settings, marker_cutoff=None, force_cutoff=None)
+    # Without filters the unfiltered copy is the trial itself (prepared the same way).
+    unfiltered = (
+        trial if unfiltered_settings == import_settings else prepare_trial(raw, unfiltered_settings)
+    )
     match_markers(mapping, generic, trial.markers.marker_names)
     treadmill = _pelvis_travel(trial) < _TREADMILL_TRAVEL
     if treadmill:
@@ -1858,7 +1879,10 @@ def _events(
     start: float,
     end: float,
     run: _Run,
+    assigned: tuple[FootAssignment, TimeSeriesTable] | None = None,
 ) -> tuple[GaitEvents, tuple[EventRecord, ...]]:
+    """The gait events by ``settings.event_source``; ``assigned``: the feet and ground
+    reactions of ``unfiltered`` when the feet stage made them from it (no filtering)."""
     source = settings.event_source
     if source == "file":
         events = _file_events(trial, start, end)
@@ -1866,7 +1890,11 @@ def _events(
             raise EventError(f"{trial.source}: the file stores no gait events")
         records = tuple(EventRecord(e.side, e.kind, e.time, "file") for e in events.events)
         return events, records
-    force = _force_events(unfiltered, settings.force_threshold) if source != "markers" else None
+    force = (
+        _force_events(unfiltered, settings.force_threshold, assigned)
+        if source != "markers"
+        else None
+    )
     if source == "force":
         if force is None:
             raise EventError(f"{trial.source}: no assigned force-plate contact to find events from")

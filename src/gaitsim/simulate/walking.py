@@ -19,7 +19,8 @@ Path constraints
     the skeleton residual ``ID(q, qd, qdd) - r^T F_T - tau_contact - tau_limit - A u = 0``
     (scaled by 100 N m) and, for compliant muscles, the fibre-tendon equilibrium.
 Goals
-    muscle effort ``sum e^p`` (default ``p = 2``, as Moco's control effort) plus coordinate-actuator effort
+    muscle effort ``sum e^p`` (default ``p = 2``, as Moco's control effort) plus
+    coordinate-actuator effort
     ``sum (u / u_max)^2`` and a small joint-acceleration smoothing term
     ``sum (qdd / 100)^2``, all integrated and divided by the distance travelled; for
     tracking, the squared errors of coordinates (and ground reaction forces) divided by
