@@ -39,7 +39,7 @@ from gaitsim.capture.lab_frame import (
 )
 from gaitsim.capture.marker_names import foot_markers, pelvis_markers, side_of
 from gaitsim.capture.trial import (
-    GaitEvent,
+    RecordedEvent,
     Trial,
     crop,
     gait_events,
@@ -100,7 +100,7 @@ def test_gait_event_labels() -> None:
     ]
     assert [e.label for e in others] == ["Event", "Foot Strike"]
     with pytest.raises(ValueError):
-        GaitEvent("x", "foot_strike", 1.0)
+        RecordedEvent("x", "foot_strike", 1.0)
 
 
 def test_marker_roles() -> None:

@@ -17,7 +17,7 @@ moments in newton metres, times in seconds (absolute times of the recording).
 
 Gait events
 -----------
-C3D events are turned into :class:`GaitEvent` (side ``"r"``/``"l"``, kind
+C3D events are turned into :class:`RecordedEvent` (side ``"r"``/``"l"``, kind
 ``"foot_strike"``/``"foot_off"``): the side comes from the event context (``Left``,
 ``Right``) or, without a context, from a label prefix (``L``/``R``, ``Left``/``Right``,
 as Qualisys' ``LHS``, ``RTO``); the kind from the label (``Foot Strike``, ``Heel
@@ -58,7 +58,7 @@ from gaitsim.io.storage import StrPath, read_storage
 from gaitsim.io.trc import UNIT_SCALES, MarkerTable, read_trc
 
 __all__ = [
-    "GaitEvent",
+    "RecordedEvent",
     "SubjectInfo",
     "Trial",
     "crop",
@@ -78,8 +78,11 @@ _OFF = {"footoff", "toeoff", "to", "fo"}
 
 
 @dataclass(frozen=True)
-class GaitEvent:
-    """A foot strike or foot off of one side.
+class RecordedEvent:
+    """A foot strike or foot off of one side, as the lab recorded it (C3D ``EVENT``).
+
+    The analyses use :class:`gaitsim.analysis.events.GaitEvent` (initial contact and toe
+    off, from forces or markers); the pipeline converts recorded events into those.
 
     Attributes
     ----------
@@ -158,7 +161,7 @@ class Trial:
     markers: MarkerTable
     force_plates: tuple[ForcePlate, ...]
     analogs: AnalogData | None
-    events: tuple[GaitEvent, ...]
+    events: tuple[RecordedEvent, ...]
     subject: SubjectInfo = field(default_factory=SubjectInfo)
     frame: str = "lab"
     rotation: np.ndarray = field(default_factory=lambda: np.eye(3))
@@ -213,7 +216,9 @@ def _event_side_kind(event: C3DEvent) -> tuple[str, str] | None:
     return None
 
 
-def gait_events(events: Sequence[C3DEvent]) -> tuple[tuple[GaitEvent, ...], tuple[C3DEvent, ...]]:
+def gait_events(
+    events: Sequence[C3DEvent],
+) -> tuple[tuple[RecordedEvent, ...], tuple[C3DEvent, ...]]:
     """Split C3D events into gait events and the rest (see the module docstring).
 
     Returns
@@ -221,7 +226,7 @@ def gait_events(events: Sequence[C3DEvent]) -> tuple[tuple[GaitEvent, ...], tupl
     tuple
         ``(gait_events sorted by time, other events)``.
     """
-    found: list[GaitEvent] = []
+    found: list[RecordedEvent] = []
     others: list[C3DEvent] = []
     for event in events:
         side_kind = _event_side_kind(event)
@@ -229,7 +234,9 @@ def gait_events(events: Sequence[C3DEvent]) -> tuple[tuple[GaitEvent, ...], tupl
             others.append(event)
         else:
             found.append(
-                GaitEvent(side=side_kind[0], kind=side_kind[1], time=event.time, label=event.label)
+                RecordedEvent(
+                    side=side_kind[0], kind=side_kind[1], time=event.time, label=event.label
+                )
             )
     return tuple(sorted(found, key=lambda e: e.time)), tuple(others)
 
