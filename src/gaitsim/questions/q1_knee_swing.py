@@ -23,7 +23,7 @@ from gaitsim.analysis.induced_acceleration import induced_accelerations
 from gaitsim.questions.answer import Answer, Figure, Table
 from gaitsim.questions.context import QuestionContext
 from gaitsim.questions.runs import WalkingRequest
-from gaitsim.questions.stride import StrideAnalysis, analyse_stride, plot_over_cycle
+from gaitsim.questions.stride import StrideAnalysis, plot_over_cycle
 from gaitsim.questions.verdict import Claim, Rule, Verdict
 
 __all__ = ["GROUPS", "answer"]
@@ -45,9 +45,8 @@ def answer(context: QuestionContext) -> Answer:
     q = context.evidence.quote
     request = WalkingRequest()
     context.say("question 1: walking at 1.3 m/s; induced accelerations and ablations")
-    result = context.runs.get(request)
-    model = context.runs.model(request)
-    stride = analyse_stride(result, model)
+    stride = context.stride(request)
+    result, model = stride.result, stride.model
     iaa = induced_accelerations(model, stride.functions, result)
     window = stride.in_phases(["pre_swing", "initial_swing"])
     iaa_mean = {

@@ -14,15 +14,12 @@ import numpy as np
 
 from gaitsim.questions.answer import Answer, Figure, Table
 from gaitsim.questions.context import QuestionContext
-from gaitsim.questions.runs import WalkingRequest
 from gaitsim.questions.stride import (
     ACTIVE_ACTIVATION,
     StrideAnalysis,
-    analyse_stride,
     plot_over_cycle,
 )
 from gaitsim.questions.verdict import Claim, Rule, Verdict
-from gaitsim.scenarios import Scenario, Weakness
 
 __all__ = ["STRENGTHS", "answer"]
 
@@ -49,32 +46,9 @@ def _extension_share(a: StrideAnalysis, phase: str, muscle: str, coordinate: str
     return float(extensor / -total.sum()) if total.sum() < 0 else float("nan")
 
 
-def _positive_work(a: StrideAnalysis, muscle: str) -> float:
-    """Positive muscle-tendon work of a muscle over the stride (J)."""
-    return float(
-        sum(
-            p.muscle_tendon_positive_work
-            for p in a.muscles.phases
-            if p.muscle == muscle and p.phase.endswith("_r") and p.phase != "initial_contact_r"
-        )
-    )
-
-
 def answer(context: QuestionContext) -> Answer:
     ev = context.evidence
-    runs = {}
-    previous = None  # continuation: each weaker model starts from the stronger one's solution
-    for s in STRENGTHS:
-        scenario = (
-            Scenario("normal")
-            if s == 1.0
-            else Scenario(f"glutmax{int(100 * s)}", (Weakness(("glut_max",), s),))
-        )
-        request = WalkingRequest(scenario=scenario)
-        context.say(f"question 2: walking with {scenario.describe()}")
-        result = context.runs.get(request, start_from=previous)
-        previous = request
-        runs[s] = analyse_stride(result, context.runs.model(request))
+    runs = context.strength_series("question 2", "glut_max", "glutmax", STRENGTHS)
     a = runs[1.0]
 
     def phase_numbers(phase: str, muscle: str) -> dict[str, float]:
@@ -135,7 +109,7 @@ def answer(context: QuestionContext) -> Answer:
             else Verdict.NOT_SUPPORTED
         ),
     )
-    work = {s: _positive_work(runs[s], HAM) for s in STRENGTHS}
+    work = {s: runs[s].muscle_work((HAM,))[0] for s in STRENGTHS}
     peak = {s: float(runs[s].muscles.muscle(HAM).tendon_force.max()) for s in STRENGTHS}
     increase = (work[0.25] - work[1.0]) / work[1.0] if work[1.0] > 0 else float("nan")
     increase_half = (work[0.5] - work[1.0]) / work[1.0] if work[1.0] > 0 else float("nan")

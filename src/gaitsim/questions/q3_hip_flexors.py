@@ -26,10 +26,8 @@ from gaitsim.analysis.muscle_capacity import (  # noqa: E402
 from gaitsim.model.builtin import load_builtin  # noqa: E402
 from gaitsim.questions.answer import Answer, Figure, Table  # noqa: E402
 from gaitsim.questions.context import QuestionContext  # noqa: E402
-from gaitsim.questions.runs import WalkingRequest  # noqa: E402
-from gaitsim.questions.stride import StrideAnalysis, analyse_stride, plot_over_cycle  # noqa: E402
+from gaitsim.questions.stride import StrideAnalysis, plot_over_cycle  # noqa: E402
 from gaitsim.questions.verdict import Claim, Rule, Verdict  # noqa: E402
-from gaitsim.scenarios import Scenario, Weakness  # noqa: E402
 
 __all__ = ["STRENGTHS", "answer"]
 
@@ -50,16 +48,6 @@ def _stance_min_flexion(a: StrideAnalysis) -> float:
     stance = a.in_phases(["loading_response", "mid_stance", "terminal_stance", "pre_swing"])
     knee = -np.degrees(a.result.coordinate("knee_angle_r"))
     return float(knee[stance].min())
-
-
-def _rect_fem_work(a: StrideAnalysis) -> float:
-    return float(
-        sum(
-            p.muscle_tendon_positive_work
-            for p in a.muscles.phases
-            if p.muscle == "rect_fem_r" and p.phase.endswith("_r")
-        )
-    )
 
 
 def answer(context: QuestionContext) -> Answer:
@@ -99,20 +87,8 @@ def answer(context: QuestionContext) -> Answer:
     )
     only_n = {"psoas": psoas, "others": others}
 
-    runs: dict[float, StrideAnalysis] = {}
-    previous = None  # continuation: each weaker model starts from the stronger one's solution
-    for s in STRENGTHS:
-        scenario = (
-            Scenario("normal")
-            if s == 1.0
-            else Scenario(f"iliopsoas{int(100 * s)}", (Weakness(("iliopsoas",), s),))
-        )
-        request = WalkingRequest(scenario=scenario)
-        context.say(f"question 3: walking with {scenario.describe()}")
-        result = context.runs.get(request, start_from=previous)
-        previous = request
-        runs[s] = analyse_stride(result, context.runs.model(request))
-    rf = {s: _rect_fem_work(runs[s]) for s in STRENGTHS}
+    runs = context.strength_series("question 3", "iliopsoas", "iliopsoas", STRENGTHS)
+    rf = {s: runs[s].muscle_work(("rect_fem_r",))[0] for s in STRENGTHS}
     knee = {s: _stance_min_flexion(runs[s]) for s in STRENGTHS}
     pf = {s: runs[s].patellofemoral.summary()["peak_bw"] for s in STRENGTHS}
 

@@ -14,7 +14,7 @@ from gaitsim.analysis.gait_metrics import first_loaded_contact, stance_knee_exte
 from gaitsim.questions.answer import Answer, Figure, Table
 from gaitsim.questions.context import QuestionContext
 from gaitsim.questions.runs import WalkingRequest
-from gaitsim.questions.stride import StrideAnalysis, analyse_stride, plot_over_cycle
+from gaitsim.questions.stride import StrideAnalysis, plot_over_cycle
 from gaitsim.questions.verdict import Claim, Rule, Verdict
 
 __all__ = ["GROUPS", "SPEED", "answer"]
@@ -33,16 +33,6 @@ MEANINGFUL_CHANGE = 0.10
 STANCE = ("loading_response", "mid_stance", "terminal_stance", "pre_swing")
 
 
-def _stance_work(a: StrideAnalysis, muscles: tuple[str, ...]) -> tuple[float, float]:
-    """Positive and negative (<= 0) muscle-tendon work of ``muscles`` in stance (J)."""
-    pos = neg = 0.0
-    for p in a.muscles.phases:
-        if p.muscle in muscles and p.phase.removesuffix("_r") in STANCE:
-            pos += p.muscle_tendon_positive_work
-            neg += p.muscle_tendon_negative_work
-    return pos, neg
-
-
 def _eccentric_share(pos: float, neg: float) -> float:
     """Share of the work that is absorbed (negative work / total absolute work)."""
     total = pos - neg
@@ -55,12 +45,12 @@ def answer(context: QuestionContext) -> Answer:
     for direction, speed in (("forward", SPEED), ("backward", -SPEED)):
         request = WalkingRequest(speed=speed)
         context.say(f"question 5: walking {direction} at {SPEED} m/s")
-        runs[direction] = analyse_stride(context.runs.get(request), context.runs.model(request))
+        runs[direction] = context.stride(request)
     first = {d: first_loaded_contact(a.result, "r") for d, a in runs.items()}
     toe_first = {d: 1.0 if "Front" in c or "toe" in c.lower() else 0.0 for d, c in first.items()}
     extension = {d: stance_knee_extension(a.result, "r") for d, a in runs.items()}
     shares = {
-        (d, g): _eccentric_share(*_stance_work(a, ms))
+        (d, g): _eccentric_share(*a.muscle_work(ms, STANCE))
         for d, a in runs.items()
         for g, ms in GROUPS.items()
     }
@@ -160,7 +150,7 @@ def answer(context: QuestionContext) -> Answer:
     rows = []
     for d, a in runs.items():
         for g, ms in GROUPS.items():
-            pos, neg = _stance_work(a, ms)
+            pos, neg = a.muscle_work(ms, STANCE)
             key = f"q5.{d}.{g.replace(' ', '_')}"
             rows.append(
                 (

@@ -72,6 +72,20 @@ class StrideAnalysis:
             mask |= self.phase(n, side).mask(self.result.time, self.period)
         return mask
 
+    def muscle_work(
+        self, muscles: Sequence[str], phases: Sequence[str] | None = None, side: str = "r"
+    ) -> tuple[float, float]:
+        """Positive and negative (<= 0) muscle-tendon work (J) of ``muscles`` summed over
+        the named phases of ``side`` (default: all of them, the whole cycle)."""
+        labels = None if phases is None else {f"{name}_{side}" for name in phases}
+        positive = negative = 0.0
+        for p in self.muscles.phases:
+            if p.muscle in muscles and p.phase.endswith(f"_{side}"):
+                if labels is None or p.phase in labels:
+                    positive += p.muscle_tendon_positive_work
+                    negative += p.muscle_tendon_negative_work
+        return positive, negative
+
     def cycle_percent(self, side: str = "r") -> np.ndarray:
         """Percent of the side's gait cycle (0 at its initial contact) of each sample."""
         start = self.phase("initial_contact", side).start
