@@ -48,18 +48,13 @@ def analyze_command(
 ) -> None:
     """Analyse a simulated stride: events and phases, joint powers, muscle function, joint
     loads, induced accelerations, ablations; writes analysis.json and prints a summary."""
-    from gaitsim.analysis.normative import load_normative
     from gaitsim.analysis.run_analysis import analyze_run, write_analysis
-    from gaitsim.io.run_folder import read_run
 
     chosen = [w.strip() for w in what.split(",") if w.strip()]
     try:
-        norms = None
-        if normative is not None:
-            norms = load_normative(normative, speed=read_run(run).speed)
         with console.status("analysing") as status:
             analysis = analyze_run(
-                run, chosen, normative=norms, say=lambda m: status.update(f"analysing: {m}")
+                run, chosen, normative=normative, say=lambda m: status.update(f"analysing: {m}")
             )
         path = write_analysis(analysis, output or run / "analysis", overwrite=force)
     except _ERRORS as exc:

@@ -99,3 +99,17 @@ def test_questions_reuse_runs_and_every_quoted_number_is_in_the_json(
     for key, shown in spans:
         assert float(shown.split()[0]) == record["evidence"][key], key
     assert [c["verdict"] for c in record["questions"][0]["claims"]][0] == "supported"
+
+
+def test_analyze_scores_against_speed_matched_norms(run_folder, shared_data, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    norms = shared_data / "normative" / "Schwartz2008.json"
+    out = runner.invoke(
+        app,
+        ["analyze", str(run_folder), "--what", "events", "--normative", str(norms),
+         "-o", str(tmp_path)],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    profile = json.loads((tmp_path / "analysis.json").read_text())["events"]["gait_profile"]
+    # The planar stride has only the sagittal variables: a partial, finite profile score.
+    assert profile["complete"] is False
+    assert 0.0 < profile["overall_gps_deg"] < 90.0

@@ -28,22 +28,19 @@ into a folder (default ``RUN_DIR/analysis``).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from gaitsim.analysis.events import events_from_result, gait_cycles
 from gaitsim.analysis.joint_loads import walking_joint_loads
 from gaitsim.analysis.joint_mechanics import joint_mechanics
 from gaitsim.analysis.muscle_function import ActivityCriteria, moment_balance, muscle_function
-from gaitsim.analysis.normative import NormativeCurves
+from gaitsim.analysis.normative import NormativeCurves, load_normative
 from gaitsim.analysis.patellofemoral import walking_patellofemoral_load
 from gaitsim.analysis.phases import Phase, gait_phases, phase_boundaries, phase_events_from_result
 from gaitsim.analysis.spatiotemporal import spatiotemporal_from_result
-from gaitsim.io.run_folder import read_run, read_run_model
+from gaitsim.io.run_folder import json_ready, read_run, read_run_model
 from gaitsim.mechanics.model_functions import build
 
 __all__ = ["ANALYSES", "analyze_run", "write_analysis"]
@@ -51,29 +48,18 @@ __all__ = ["ANALYSES", "analyze_run", "write_analysis"]
 ANALYSES = ("events", "mechanics", "muscles", "loads", "iaa", "ablation")
 
 
-def _json_ready(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_ready(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def analyze_run(
     folder: str | Path,
     what: Sequence[str] = ANALYSES,
     *,
-    normative: NormativeCurves | None = None,
+    normative: NormativeCurves | str | Path | None = None,
     activity: ActivityCriteria | None = None,
     say: Callable[[str], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Analyses of a run folder (see the module docstring); a JSON-ready dict.
+
+    ``normative`` is normative curves, or a normative file from which the set matched to
+    the run's speed is loaded (:func:`gaitsim.analysis.normative.load_normative`).
 
     Raises
     ------
@@ -114,6 +100,8 @@ def analyze_run(
                 for s in boundaries
             },
         }
+        if isinstance(normative, str | Path):
+            normative = load_normative(normative, speed=result.speed)
         if normative is not None:
             from gaitsim.analysis.gait_profile import profile_from_result
 
@@ -147,7 +135,7 @@ def analyze_run(
     if "ablation" in what:
         say("ablation of each muscle in swing (forward simulations)")
         out["ablation"] = _ablation(model, functions, result)
-    return _json_ready(out)
+    return json_ready(out)
 
 
 def _has_joint(model: Any, name: str) -> bool:

@@ -77,6 +77,7 @@ __all__ = [
     "controls_table",
     "external_loads",
     "grf_table",
+    "json_ready",
     "states_table",
     "tidy_table",
     "read_run",
@@ -346,14 +347,14 @@ def tidy_table(result: WalkingResult) -> pa.Table:
     )
 
 
-def _json_ready(value: Any) -> Any:
+def json_ready(value: Any) -> Any:
     """Convert to JSON types: arrays to lists, non-finite floats to None, keys to str."""
     if isinstance(value, Mapping):
-        return {str(k): _json_ready(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, np.ndarray):
-        return _json_ready(value.tolist())
+        return json_ready(value.tolist())
     if isinstance(value, list | tuple | set | frozenset):
-        return [_json_ready(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
@@ -468,7 +469,7 @@ def write_run(
             "grf.mot": "centre of pressure written as 0 where undefined (NaN in table.parquet)",
         },
     }
-    text = json.dumps(_json_ready(record), indent=2, allow_nan=False)
+    text = json.dumps(json_ready(record), indent=2, allow_nan=False)
     files.run_json.write_text(text + "\n", encoding="utf-8", newline="\n")
     return files
 
