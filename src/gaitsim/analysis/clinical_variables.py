@@ -70,6 +70,7 @@ __all__ = [
     "CoordinateMapping",
     "clinical_kinematics",
     "foot_progression",
+    "horizontal_unit",
     "in_degrees",
 ]
 
@@ -187,7 +188,14 @@ def _check_side(side: str) -> None:
         raise ValueError(f"side must be 'r' or 'l', got {side!r}")
 
 
-def _horizontal_unit(direction: ArrayLike) -> np.ndarray:
+def horizontal_unit(direction: ArrayLike) -> np.ndarray:
+    """The unit vector of ``direction``'s horizontal part (ground frame, +y up).
+
+    Raises
+    ------
+    ValueError
+        If ``direction`` is not 3 finite numbers or has no horizontal part.
+    """
     d = np.asarray(direction, dtype=np.float64).reshape(-1)
     if d.shape != (3,) or not np.all(np.isfinite(d)):
         raise ValueError(f"direction must be 3 finite numbers, got {direction!r}")
@@ -222,7 +230,7 @@ def foot_progression(
     r = np.asarray(rotations, dtype=np.float64)
     if r.ndim != 3 or r.shape[1:] != (3, 3):
         raise ValueError(f"rotations must have shape (n, 3, 3), got {r.shape}")
-    d = _horizontal_unit(direction)
+    d = horizontal_unit(direction)
     right = np.cross(d, np.array([0.0, 1.0, 0.0]))
     axis = r[:, :, 0]
     forward = axis @ d

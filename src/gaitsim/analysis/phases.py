@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from gaitsim.analysis.clinical_variables import horizontal_unit
 from gaitsim.analysis.events import EventError, GaitCycle, opposite
 
 if TYPE_CHECKING:
@@ -403,7 +404,7 @@ def feet_adjacent_time(
         foot, or ``None`` if it does not before the next initial contact.
     """
     _, _, toe_off = cycle.require_complete()
-    d = _horizontal_unit(direction)
+    d = horizontal_unit(direction)
     t = np.asarray(time, dtype=np.float64)
     gap = _along(swing_foot, d) - _along(stance_foot, d)
     if cycle.periodic:
@@ -442,23 +443,12 @@ def tibia_vertical_time(
         First time in swing where the ankle moves ahead of the knee, or ``None``.
     """
     _, _, toe_off = cycle.require_complete()
-    d = _horizontal_unit(direction)
+    d = horizontal_unit(direction)
     t = np.asarray(time, dtype=np.float64)
     lead = _along(ankle, d) - _along(knee, d)
     if cycle.periodic:
         t, lead = _periodic_extension(t, lead, cycle.start, cycle.end)
     return _upward_crossing(t, lead, toe_off if after is None else after, cycle.end)
-
-
-def _horizontal_unit(direction: ArrayLike) -> np.ndarray:
-    d = np.asarray(direction, dtype=np.float64).reshape(-1)
-    if d.shape != (3,) or not np.all(np.isfinite(d)):
-        raise ValueError(f"direction must be 3 finite numbers, got {direction!r}")
-    d = np.array([d[0], 0.0, d[2]])
-    norm = float(np.linalg.norm(d))
-    if norm == 0.0:
-        raise ValueError(f"direction {direction!r} has no horizontal component")
-    return d / norm
 
 
 def _phase_events(
