@@ -233,37 +233,79 @@ def model_scale(
     approximate_wrapping: Annotated[
         bool, typer.Option(help="Write wrapping to .osim (OpenSim computes it differently).")
     ] = False,
+    place_markers: Annotated[
+        bool,
+        typer.Option(
+            "--place-markers/--no-place-markers",
+            help="After scaling, move the model's markers onto the static pose (OpenSim's "
+            "MarkerPlacer); on by default when --static is given.",
+        ),
+    ] = True,
+    placement: Annotated[
+        Path | None,
+        typer.Option(help="Marker placement settings (TOML, docs/scaling.md)."),
+    ] = None,
+    markers_out: Annotated[
+        Path | None,
+        typer.Option("--markers-out", help="Write the placed markers as an OpenSim MarkerSet."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite output files.")] = False,
 ) -> None:
-    """Scale a model to a subject from a static trial, as OpenSim's ScaleTool."""
+    """Scale a model to a subject from a static trial, as OpenSim's ScaleTool (scaling, then
+    marker placement)."""
     import dataclasses
 
     from gaitsim.io.osim_write import write_osim
     from gaitsim.io.trc import read_trc
+    from gaitsim.kinematics.marker_placement import (
+        MarkerPlacementSettings,
+        read_placement_settings,
+        write_marker_set,
+    )
+    from gaitsim.kinematics.marker_placement import place_markers as place
     from gaitsim.kinematics.scaling import read_scale_setup, scale_model
     from gaitsim.model.builtin import load_model
     from gaitsim.model.toml_format import write_model
 
+    placed = None
     try:
-        for path in (output, report):
+        for path in (output, report, markers_out):
             if path is not None and path.exists() and not force:
                 raise FileExistsError(f"{path} exists; pass --force to overwrite it")
+        if static is None and (placement is not None or markers_out is not None):
+            raise GaitsimError("--placement and --markers-out need a static trial (--static)")
+        if not place_markers and (placement is not None or markers_out is not None):
+            raise GaitsimError("--placement and --markers-out need --place-markers")
         scale_setup = read_scale_setup(setup)
         if mass is not None:
             scale_setup = dataclasses.replace(scale_setup, subject_mass=mass)
         trial = read_trc(static) if static is not None else None
         result = scale_model(load_model(model), scale_setup, trial)
-        if output.suffix.lower() == ".osim":
-            write_osim(
-                result.model, output, overwrite=force, approximate_wrapping=approximate_wrapping
+        scaled = result.model
+        if place_markers and trial is not None:
+            settings = (
+                read_placement_settings(placement, scaled)
+                if placement is not None
+                else MarkerPlacementSettings(time_range=scale_setup.time_range)
             )
+            placed = place(scaled, trial, settings=settings)
+            scaled = placed.model
+        if output.suffix.lower() == ".osim":
+            write_osim(scaled, output, overwrite=force, approximate_wrapping=approximate_wrapping)
         else:
-            write_model(result.model, output, overwrite=force)
+            write_model(scaled, output, overwrite=force)
+        if markers_out is not None and placed is not None:
+            write_marker_set(scaled, markers_out, overwrite=force)
         if report is not None:
-            report.write_text(json.dumps(result.report.to_dict(), indent=2), encoding="utf-8")
+            data = result.report.to_dict()
+            if placed is not None:
+                data["marker_placement"] = placed.to_dict()
+            report.write_text(json.dumps(data, indent=2), encoding="utf-8")
     except _ERRORS as exc:
         fail(exc)
     console.print(result.report.summary())
+    if placed is not None:
+        console.print(placed.summary())
     console.print(f"[green]wrote[/] {output}")
 
 

@@ -23,8 +23,14 @@ and is timed; names in :data:`STAGES`):
    the marker mapping and the model is scaled as OpenSim's ScaleTool does
    (:func:`gaitsim.kinematics.scaling.scale_model`), masses to the subject's mass. Default
    setup for models with gait3d's bodies and markers and a Plug-in Gait static:
-   ``gaitsim/kinematics/data/gait3d_plug_in_gait_scale.toml``. Marker placement (moving
-   the model's markers onto the static pose, OpenSim's MarkerPlacer) is not done.
+   ``gaitsim/kinematics/data/gait3d_plug_in_gait_scale.toml``. Then, unless
+   :attr:`ClinicalSettings.place_markers` is false, the model's markers are moved onto
+   the static pose (OpenSim's MarkerPlacer,
+   :func:`gaitsim.kinematics.marker_placement.place_markers`) with
+   :attr:`ClinicalSettings.placement` or, for the Plug-in Gait mapping,
+   :func:`~gaitsim.kinematics.marker_placement.plug_in_gait_placement`; when the static
+   trial is the walking trial itself, only the first frame of the static time range is
+   used (walking frames are not a held pose).
    Without a static trial the model keeps its dimensions; if a subject mass is given,
    its segment masses are scaled to it (mass distribution kept).
 3. **inverse kinematics** (:func:`gaitsim.kinematics.inverse_kinematics.inverse_kinematics`):
@@ -154,6 +160,12 @@ from gaitsim.kinematics.inverse_kinematics import (
     InverseKinematicsResult,
     inverse_kinematics,
     read_opensim_ik_setup,
+)
+from gaitsim.kinematics.marker_placement import (
+    MarkerPlacementResult,
+    MarkerPlacementSettings,
+    place_markers,
+    plug_in_gait_placement,
 )
 from gaitsim.kinematics.marker_sets import (
     MarkerMapping,
@@ -309,6 +321,16 @@ class ClinicalSettings:
         Marker fit above which the report warns (m): 2 cm RMS and 4 cm maximum, OpenSim's
         guidelines for inverse kinematics ("Simulation with OpenSim - Best Practices";
         Hicks et al. 2015, doi:10.1115/1.4029304).
+    place_markers
+        After scaling, move the model's markers onto the static pose (OpenSim's
+        MarkerPlacer; needs a static trial).
+    placement
+        Marker placement settings; ``None``:
+        :func:`~gaitsim.kinematics.marker_placement.plug_in_gait_placement` with the
+        shipped Plug-in Gait mapping, else the defaults of
+        :class:`~gaitsim.kinematics.marker_placement.MarkerPlacementSettings`. Without a
+        time range of its own, placement averages :attr:`static_time_range` (only its
+        first frame when the static trial is the walking trial).
     """
 
     marker_cutoff: float | None = 6.0
@@ -327,6 +349,8 @@ class ClinicalSettings:
     solve: SolveChoice = "auto"
     marker_rms_limit: float = 0.02
     marker_max_limit: float = 0.04
+    place_markers: bool = True
+    placement: MarkerPlacementSettings | None = None
 
 
 @dataclass(frozen=True)
@@ -527,6 +551,9 @@ class ClinicalResult:
         The marker mapping used.
     scaling
         The scaling result, or ``None`` without a static trial.
+    placement
+        The marker placement on the static pose, or ``None`` (no static trial, or
+        placement off).
     trial, static_trial
         The prepared walking trial (model frame) and static trial.
     ik
@@ -575,6 +602,7 @@ class ClinicalResult:
     leg_length: float
     mapping: MarkerMapping
     scaling: ScaledModel | None
+    placement: MarkerPlacementResult | None
     trial: Trial
     static_trial: Trial | None
     ik: InverseKinematicsResult
@@ -1347,6 +1375,7 @@ class _Subject:
     model: Model
     description: str
     scaling: ScaledModel | None
+    placement: MarkerPlacementResult | None
     static_trial: Trial | None
     mass: float
     height: float | None
@@ -1418,7 +1447,7 @@ def run_clinical_pipeline(
             functions=functions,
         )  # fmt: skip
     run.caught(caught)
-    _marker_notes(ik, settings, run)
+    _marker_notes(ik, settings, run, placed=subject.placement is not None)
     run.say(
         f"{ik.n_frames} frames, {int(ik.success.sum())} converged, RMS marker error "
         f"{1000 * float(np.sqrt(np.nanmean(ik.marker_errors**2))):.1f} mm"
@@ -1506,6 +1535,7 @@ def run_clinical_pipeline(
         leg_length=subject.leg_length,
         mapping=inputs.mapping,
         scaling=subject.scaling,
+        placement=subject.placement,
         trial=inputs.trial,
         static_trial=subject.static_trial,
         ik=ik,
@@ -1621,8 +1651,13 @@ def _subject_stage(request: ClinicalRequest, inputs: _Inputs, run: _Run) -> _Sub
             )
         scaling, static_trial, description = _scale(request, inputs, mass, run)
         model = scaling.model
+        placement = None
+        if request.settings.place_markers:
+            placement = _place(request, inputs, model, static_trial, run)
+            model = placement.model
+            description += "; markers placed on the static pose"
     else:
-        scaling, static_trial = None, None
+        scaling, static_trial, placement = None, None, None
         run.note("no static trial: the model is not scaled to the subject's dimensions", "warning")
         if mass is None:
             mass = generic.total_mass
@@ -1642,7 +1677,7 @@ def _subject_stage(request: ClinicalRequest, inputs: _Inputs, run: _Run) -> _Sub
             model, description = generic, f"{generic.name}, not scaled (its mass is the subject's)"
     leg_length = _leg_length(request, height, run)
     return _Subject(
-        model, description, scaling, static_trial, float(mass),
+        model, description, scaling, placement, static_trial, float(mass),
         None if height is None else float(height), leg_length,
     )  # fmt: skip
 
@@ -1692,13 +1727,60 @@ def _scale(
     run.note(
         f"model scaled from {what} ({static_path.name}"
         + (f", {frames[0]:.3f}-{frames[1]:.3f} s" if frames else "")
-        + f") with {setup_name}; masses scaled to {mass:g} kg; model markers not moved "
-        "onto the static pose (no marker placement)",
+        + f") with {setup_name}; masses scaled to {mass:g} kg"
+        + (
+            ""
+            if settings.place_markers
+            else "; model markers not moved onto the static pose (marker placement off)"
+        ),
         "warning" if same else "info",
     )
     for text in scaling.report.notes:
         run.note(f"scaling: {text}")
     return scaling, static_trial, f"{inputs.generic.name} scaled to the subject ({setup_name})"
+
+
+def _place(
+    request: ClinicalRequest, inputs: _Inputs, model: Model, static_trial: Trial, run: _Run
+) -> MarkerPlacementResult:
+    """Move the scaled model's markers onto the static pose (OpenSim's MarkerPlacer)."""
+    settings = request.settings
+    assert inputs.static_path is not None
+    same = inputs.static_path.resolve() == inputs.trial_path.resolve()
+    chosen = settings.placement
+    if chosen is None:
+        pig = inputs.mapping.name == load_shipped_mapping(DEFAULT_C3D_MAPPING).name
+        chosen = plug_in_gait_placement(model) if pig else MarkerPlacementSettings()
+    if chosen.time_range is None:
+        times = static_trial.markers.time
+        lo, hi = settings.static_time_range or (None, None)
+        start = float(times[0]) if lo is None else float(lo)
+        end = float(times[-1]) if hi is None else float(hi)
+        # Frames of a walking trial are not a held pose: only the first is used.
+        chosen = replace(chosen, time_range=(start, start) if same else (start, end))
+    run.say("placing the model's markers on the static pose")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        placement = place_markers(model, static_trial.markers, inputs.mapping, chosen)
+    run.caught(caught)
+    moved = sorted(placement.moved, key=lambda m: -m.displacement)
+    run.note(
+        f"{len(moved)} model markers moved onto the static pose ({placement.frames} frame(s), "
+        f"{placement.time_range[0]:.3f}-{placement.time_range[1]:.3f} s); static fit RMS "
+        f"{1000 * placement.rms_error():.1f} mm before, "
+        f"{1000 * placement.rms_error(after=True):.1f} mm after"
+        + (f"; largest move {moved[0].name} {1000 * moved[0].displacement:.0f} mm" if moved else "")
+        + (
+            ". The walking trial has no static pose: its first frame's pose comes from the "
+            "markers alone"
+            if same
+            else ""
+        ),
+        "warning" if same else "info",
+    )
+    for text in placement.notes:
+        run.note(f"marker placement: {text}")
+    return placement
 
 
 def _kinetics_stages(
@@ -1811,7 +1893,9 @@ def _complete_cycles(
 # ======================================================================================
 # Stage helpers
 # ======================================================================================
-def _marker_notes(ik: InverseKinematicsResult, settings: ClinicalSettings, run: _Run) -> None:
+def _marker_notes(
+    ik: InverseKinematicsResult, settings: ClinicalSettings, run: _Run, *, placed: bool
+) -> None:
     """Notes on the marker fit (frames that did not converge: inverse kinematics' own
     warning, caught as a note)."""
     rms = ik.marker_rms_error()
@@ -1830,7 +1914,8 @@ def _marker_notes(ik: InverseKinematicsResult, settings: ClinicalSettings, run: 
             f"{', '.join(large[:8])}"
             + (f" and {len(large) - 8} more" if len(large) > 8 else "")
             + ". Joint angles may be offset where the model's markers are not where the lab "
-            "put them (no marker placement); the marker fit table lists every marker",
+            + ("put them" if placed else "put them (no marker placement)")
+            + "; the marker fit table lists every marker",
             "warning",
         )
     if ik.unobserved:

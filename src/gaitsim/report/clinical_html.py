@@ -404,7 +404,7 @@ _SECTIONS = (
     ("Muscle forces", ()),
     ("Movement analysis profile", ("gait_profile",)),
     ("Reserves and residuals", ("reserves_residuals", "pelvis_residuals")),
-    ("Marker fit", ("marker_fit",)),
+    ("Marker fit", ("marker_fit", "marker_placement")),
     ("Events and cycles", ("events", "cycles")),
     ("Scaling", ("scaling", "scaling_measurements")),
     ("Time per stage", ("timings",)),

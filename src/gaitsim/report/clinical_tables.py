@@ -296,6 +296,41 @@ def _marker_fit(result: ClinicalResult) -> ReportTable:
     )
 
 
+def _marker_placement(result: ClinicalResult) -> ReportTable:
+    placement = result.placement
+    rows: tuple[tuple[Cell, ...], ...] = ()
+    if placement is not None:
+        rows = tuple(
+            (
+                m.lab,
+                m.name,
+                m.status.value,
+                m.weight,
+                1000.0 * m.displacement,
+                1000.0 * m.error_before,
+                1000.0 * m.error_after,
+            )
+            for m in placement.markers
+            if m.lab is not None
+        )
+    return ReportTable(
+        "marker_placement",
+        "Marker placement on the static pose: how far each model marker moved in its segment, "
+        "and its distance from the lab's marker in the static pose before and after (mm)",
+        (
+            "lab_marker",
+            "model_marker",
+            "status",
+            "weight",
+            "moved_mm",
+            "static_error_before_mm",
+            "static_error_after_mm",
+        ),
+        rows,
+        {"weight": 1, "moved_mm": 1, "static_error_before_mm": 1, "static_error_after_mm": 1},
+    )
+
+
 def _actuators(result: ClinicalResult) -> ReportTable:
     so = result.static_optimization
     rows: tuple[tuple[Cell, ...], ...] = ()
@@ -602,6 +637,7 @@ def report_tables(result: ClinicalResult) -> tuple[ReportTable, ...]:
         _actuators(result),
         _pelvis_residuals(result),
         _marker_fit(result),
+        _marker_placement(result),
         _events(result),
         _cycles(result),
         _scaling(result),
