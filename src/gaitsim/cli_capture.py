@@ -113,7 +113,16 @@ def static_optimization_command(
     ] = 6.0,
     start: Annotated[float | None, typer.Option(help="First time to solve (s).")] = None,
     end: Annotated[float | None, typer.Option(help="Last time to solve (s).")] = None,
-    exponent: Annotated[float, typer.Option(help="Exponent p of the effort sum a^p.")] = 2.0,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="'static': static optimisation frame by frame; 'redundancy': one solve "
+            "over the whole trial with activation dynamics (De Groote et al. 2016)."
+        ),
+    ] = "static",
+    exponent: Annotated[
+        float, typer.Option(help="Exponent p of the effort sum a^p (redundancy: e^p).")
+    ] = 2.0,
     passive: Annotated[
         bool, typer.Option(help="Include passive fibre force (OpenSim's tool does not).")
     ] = True,
@@ -123,29 +132,49 @@ def static_optimization_command(
     residual: Annotated[
         float, typer.Option(help="Optimal force of the pelvis residual actuators (N or N m).")
     ] = 100.0,
+    compliant: Annotated[
+        str,
+        typer.Option(
+            help="Redundancy only: muscles with compliant tendons, comma-separated, or "
+            "'model' for the model's compliant ones; empty: all rigid."
+        ),
+    ] = "",
+    mesh_interval: Annotated[
+        float | None,
+        typer.Option(help="Redundancy only: uniform mesh interval (s); default every frame."),
+    ] = None,
     output: Annotated[Path, typer.Option("-o", "--output", help="Folder for the results.")] = Path(
         "static_optimization"
     ),
     name: Annotated[str, typer.Option(help="Prefix of the result files.")] = "gaitsim",
     force: Annotated[bool, typer.Option(help="Overwrite existing result files.")] = False,
 ) -> None:
-    """Muscle forces of a measured trial by static optimisation (after inverse dynamics).
+    """Muscle forces of a measured trial by static optimisation or, with --method
+    redundancy, by a whole-trial solve with activation dynamics (after inverse dynamics).
 
-    Writes <name>_StaticOptimization_{activation,force,status}.sto (frames that did not
-    converge are NaN) and prints every reserve and residual with its RMS and peak.
+    Writes <name>_StaticOptimization_{activation,force,status}.sto, or
+    <name>_MuscleRedundancy_{activation,excitation,force,status}.sto (rows that did not
+    converge are NaN), and prints every reserve and residual with its RMS and peak.
     """
     import warnings
 
     from rich.table import Table
 
     from gaitsim import inverse_dynamics as idm
+    from gaitsim.analysis import muscle_redundancy as mr
     from gaitsim.analysis import static_optimization as so
     from gaitsim.io.external_loads import read_external_loads
     from gaitsim.io.storage import read_storage
     from gaitsim.mechanics.model_functions import build
     from gaitsim.model.builtin import load_model
 
-    existing = [p for p in so.static_optimization_paths(output, name).values() if p.exists()]
+    if method not in ("static", "redundancy"):
+        fail(GaitsimError(f"--method must be 'static' or 'redundancy', got {method!r}"))
+    redundancy = method == "redundancy"
+    if not redundancy and (compliant or mesh_interval is not None):
+        fail(GaitsimError("--compliant and --mesh-interval need --method redundancy"))
+    paths_of = mr.muscle_redundancy_paths if redundancy else so.static_optimization_paths
+    existing = [p for p in paths_of(output, name).values() if p.exists()]
     if existing and not force:
         fail(FileExistsError(f"{existing[0]} exists; pass --force to overwrite the results"))
     try:
@@ -180,9 +209,25 @@ def static_optimization_command(
         )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", so.StaticOptimizationWarning)
-            result = so.static_optimization(m, trial, spec, functions=functions)
+            if redundancy:
+                tendons: tuple[str, ...] | str = (
+                    "model"
+                    if compliant.strip() == "model"
+                    else tuple(n.strip() for n in compliant.split(",") if n.strip())
+                )
+                mr_spec = mr.MuscleRedundancySpec.from_static_optimization(
+                    spec, compliant_tendons=tendons, mesh_interval=mesh_interval
+                )
+                result: so.StaticOptimizationResult = mr.muscle_redundancy(
+                    m, trial, mr_spec, functions=functions, return_failure=True
+                )
+            else:
+                result = so.static_optimization(m, trial, spec, functions=functions)
         elapsed = time.perf_counter() - t0
-        paths = so.write_static_optimization(result, output, name, overwrite=force)
+        if isinstance(result, mr.MuscleRedundancyResult):
+            paths = mr.write_muscle_redundancy(result, output, name, overwrite=force)
+        else:
+            paths = so.write_static_optimization(result, output, name, overwrite=force)
     except (GaitsimError, FileExistsError, FileNotFoundError, KeyError, ValueError) as exc:
         fail(exc)
     for w in caught:
@@ -203,8 +248,9 @@ def static_optimization_command(
     colour = "green" if result.all_converged else "red"
     console.print(
         f"[{colour}]{int(result.converged.sum())} of {result.n_frames} frames converged[/] "
-        f"({elapsed:.2f} s with inverse dynamics; {result.frames_per_second:.0f} frames/s "
-        f"solving); wrote {', '.join(str(p) for p in paths.values())}"
+        f"({result.method}; {elapsed:.2f} s with inverse dynamics; "
+        f"{result.frames_per_second:.0f} frames/s solving); "
+        f"wrote {', '.join(str(p) for p in paths.values())}"
     )
 
 

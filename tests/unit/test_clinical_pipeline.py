@@ -752,3 +752,22 @@ def test_cli_report_command(synthetic: Synthetic, tmp_path: Path) -> None:
     # rich wraps long lines at the runner's 80 columns
     assert missing.exit_code == 1
     assert "none.c3d: walking trial not found" in " ".join(missing.output.split())
+
+
+def test_muscle_redundancy_can_replace_static_optimisation(
+    synthetic: Synthetic, result: ClinicalResult
+) -> None:
+    from gaitsim.analysis.muscle_redundancy import MuscleRedundancyResult, MuscleRedundancySpec
+
+    settings = replace(RAW, muscle_redundancy=MuscleRedundancySpec())
+    out = run_clinical_pipeline(_request(synthetic, settings=settings, normative=None))
+    mr = out.static_optimization
+    assert isinstance(mr, MuscleRedundancyResult) and mr.all_converged
+    so = result.static_optimization
+    assert so is not None
+    # The trial is a simulated stride: activation dynamics delays forces by tens of ms but
+    # the stance plantarflexor load is the same event (measured r = 0.977).
+    r = np.corrcoef(mr.force("soleus_r"), so.force("soleus_r"))[0, 1]
+    print(f"soleus_r, muscle redundancy vs static optimisation: r = {r:.4f}")
+    assert r > 0.9
+    assert set(out.cycles["r"][0].muscle_forces) == set(result.cycles["r"][0].muscle_forces)

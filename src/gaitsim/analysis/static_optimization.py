@@ -124,9 +124,12 @@ from gaitsim.model.description import GROUND, Model, Motion
 
 __all__ = [
     "ActuatorSummary",
+    "FrameAssembly",
     "StaticOptimizationResult",
     "StaticOptimizationSpec",
     "StaticOptimizationWarning",
+    "actuator_thresholds",
+    "assemble_frames",
     "floating_base_coordinates",
     "frame_problems",
     "static_optimization",
@@ -810,8 +813,12 @@ def _check_inputs(model: Model, functions: ModelFunctions, trial: InverseDynamic
 
 
 @dataclass(frozen=True, eq=False)
-class _Assembly:
-    """The frames' problems and what is needed to turn their solutions into a result."""
+class FrameAssembly:
+    """The frames' problems and what is needed to turn their solutions into a result.
+
+    Shared with :mod:`gaitsim.analysis.muscle_redundancy`, which solves the same equations
+    over the whole trial.
+    """
 
     problems: FrameProblems
     time: FloatArray
@@ -826,12 +833,13 @@ class _Assembly:
     seconds: float
 
 
-def _assemble(
+def assemble_frames(
     model: Model,
     trial: InverseDynamicsResult,
     spec: StaticOptimizationSpec,
     functions: ModelFunctions,
-) -> _Assembly:
+) -> FrameAssembly:
+    """Check the inputs and set up every frame's moment-balance problem (no solving)."""
     _check_inputs(model, functions, trial)
     started = time.perf_counter()
     time_ = np.asarray(trial.time, dtype=float)
@@ -869,7 +877,7 @@ def _assemble(
         lower=np.concatenate([np.full(n_m, spec.min_activation), actuators.lower]),
         upper=np.concatenate([np.full(n_m, spec.max_activation), actuators.upper]),
     )
-    return _Assembly(
+    return FrameAssembly(
         problems=problems,
         time=time_,
         equations=equations,
@@ -901,7 +909,7 @@ def frame_problems(
     then the model's own actuators).
     """
     spec = spec or StaticOptimizationSpec()
-    return _assemble(model, trial, spec, functions or build(model)).problems
+    return assemble_frames(model, trial, spec, functions or build(model)).problems
 
 
 def static_optimization(
@@ -948,7 +956,7 @@ def static_optimization(
         and muscles that cannot produce active force at some frames.
     """
     spec = spec or StaticOptimizationSpec()
-    built = _assemble(model, trial, spec, functions or build(model))
+    built = assemble_frames(model, trial, spec, functions or build(model))
     actuators, n_m = built.actuators, len(model.muscles)
     solutions, method = _solve(built.problems, spec)
 
@@ -978,7 +986,7 @@ def static_optimization(
         actuator_kinds=actuators.kinds,
         actuator_controls=controls,
         actuator_forces=actuator_forces,
-        actuator_thresholds=_thresholds(model, spec, actuators, built.net, built.equations),
+        actuator_thresholds=actuator_thresholds(model, spec, actuators, built.net, built.equations),
         coordinate_names=built.equations,
         net_generalized_forces=built.net,
         limit_generalized_forces=built.limits,
@@ -1024,13 +1032,14 @@ def _solve(problems: FrameProblems, spec: StaticOptimizationSpec) -> tuple[Frame
     return combined, "all_frames, then per_frame"
 
 
-def _thresholds(
+def actuator_thresholds(
     model: Model,
     spec: StaticOptimizationSpec,
     actuators: _Actuators,
     net: FloatArray,
     equations: tuple[str, ...],
 ) -> FloatArray:
+    """The magnitude above which each reserve or residual actuator is flagged."""
     out = np.full(len(actuators.names), np.nan)
     for i, (coordinate, kind) in enumerate(
         zip(actuators.coordinates, actuators.kinds, strict=True)
