@@ -67,7 +67,15 @@ def main() -> None:
             f"{s.seconds:.1f} s, total {total:.1f} s"
         )
         t0 = time.perf_counter()
-        spec = WalkingSpec(speed=1.2, duration=(0.4, 0.6), effort_exponent=3.0, effort_weight=10.0)
+        # Moco's problem: its goals only (no GRF limit, a smoothing-only acceleration term).
+        spec = WalkingSpec(
+            speed=1.2,
+            duration=(0.4, 0.6),
+            effort_exponent=3.0,
+            effort_weight=10.0,
+            acceleration_weight=1e-3,
+            grf_limit_weight=0.0,
+        )
         prediction = predict_walking(
             tracking.model,
             spec=spec,

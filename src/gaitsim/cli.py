@@ -307,6 +307,12 @@ def simulate_predict(
     ] = "trapezoidal",
     tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
     max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
+    grf_limit: Annotated[
+        float, typer.Option(help="Vertical GRF per foot (body weights) above which it costs.")
+    ] = 1.5,
+    grf_limit_weight: Annotated[
+        float, typer.Option(help="Weight of the GRF-limit goal; 0 turns it off.")
+    ] = 10.0,
     normative: Annotated[
         Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
     ] = None,
@@ -316,6 +322,7 @@ def simulate_predict(
     """Predict walking driven by the model's muscles (half cycle, mirrored)."""
     from gaitsim.ocp import Ipopt
     from gaitsim.simulate.predict import predict_walking
+    from gaitsim.simulate.walking import WalkingSpec
 
     label = f"{speed:+.2f}".replace("+", "p").replace("-", "m").replace(".", "_")
     output = output or Path("runs") / f"predict_{label}"
@@ -325,7 +332,9 @@ def simulate_predict(
             f"Predicting walking at {speed:+.2f} m/s ({model}, {mesh} intervals)",
             lambda progress: predict_walking(
                 model,
-                speed=speed,
+                spec=WalkingSpec(
+                    speed=speed, grf_limit=grf_limit, grf_limit_weight=grf_limit_weight
+                ),
                 transcription=_transcription(scheme, mesh),
                 solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
                 progress=progress,

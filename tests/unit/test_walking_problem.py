@@ -116,3 +116,31 @@ def test_shipped_guess_matches_the_problem(gait2d_problem) -> None:
     assert speed == pytest.approx(1.3, rel=1e-6)
     assert guess.state_names == problem.state_names
     assert guess.control_names == problem.control_names
+
+
+def test_grf_limit_goal_penalises_each_foot_above_the_limit(shipped_stride) -> None:
+    """The goal's integrand against a hand computation from the stride's per-foot GRF."""
+    model, functions, stride = shipped_stride("forward")
+    spec = WalkingSpec(speed=1.3, grf_limit=0.8, grf_limit_weight=1.0)
+    problem, layout = walking_problem(model, spec, functions)
+    goal = next(g for g in problem.goals if g.name == "ground reaction force limit")
+    x = np.hstack([stride.q, stride.qd, stride.activations])
+    u = np.zeros(len(layout.control_names))
+    integrand = np.array([float(goal.integrand(xk, u, np.zeros(0))) for xk in x])
+    weight = model.total_mass * 9.80665
+    expected = np.zeros(len(x))
+    for side in ("r", "l"):
+        excess = stride.grf[side][:, 1] / weight - 0.8
+        expected += (0.5 * (excess + np.sqrt(excess**2 + 1e-4))) ** 2
+    assert expected.max() > 0.01  # the stride does exceed 0.8 BW: the check is not vacuous
+    # Same contact model evaluated by two code paths: rounding-level agreement.
+    np.testing.assert_allclose(integrand, expected, rtol=1e-9, atol=1e-12)
+    # Far below the limit the smooth penalty vanishes (max(0, x)^2 with a 1e-2 BW blend).
+    high = walking_problem(model, WalkingSpec(grf_limit=10.0, grf_limit_weight=1.0), functions)[0]
+    goal = next(g for g in high.goals if g.name == "ground reaction force limit")
+    assert max(float(goal.integrand(xk, u, np.zeros(0))) for xk in x) < 1e-9
+    # Off unless weighted.
+    assert all(
+        g.name != "ground reaction force limit"
+        for g in walking_problem(model, WalkingSpec(grf_limit_weight=0.0), functions)[0].goals
+    )

@@ -11,6 +11,7 @@ inverse dynamics with the contact forces applied.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -152,12 +153,13 @@ def stride_result(
         settings={
             "gaitsim_version": __version__,
             "model": model.name,
-            "speed": spec.speed,
-            "half_cycle": spec.half_cycle,
-            "effort_weight": spec.effort_weight,
-            "effort_exponent": spec.effort_exponent,
-            "actuator_weight": spec.actuator_weight,
-            "acceleration_weight": spec.acceleration_weight,
+            # Every field of what was asked (the tracking reference is a data set, named
+            # by the caller's settings instead).
+            **{
+                f.name: list(v) if isinstance(v := getattr(spec, f.name), tuple) else v
+                for f in dataclasses.fields(spec)
+                if f.name != "tracking"
+            },
             **(settings or {}),
         },
         solver=dict(solver or {}),

@@ -95,8 +95,15 @@ def track_walking(
     speed = 0.0
     if FORWARD in columns:
         speed = float(columns[FORWARD][-1] - columns[FORWARD][0]) / duration
-    # Measured motion decides the pelvis tilt: only the model's own +-0.5 rad bound applies.
-    base = spec or WalkingSpec(effort_exponent=2.0, pelvis_tilt=(-0.5, 0.5))
+    # Measured motion decides the pelvis tilt (only the model's own +-0.5 rad bound
+    # applies) and the ground reaction forces (no limit on them); the acceleration term is
+    # only a numerical smoothing here, as the tracked motion shapes the accelerations.
+    base = spec or WalkingSpec(
+        effort_exponent=2.0,
+        pelvis_tilt=(-0.5, 0.5),
+        acceleration_weight=1e-3,
+        grf_limit_weight=0.0,
+    )
     spec = dataclasses.replace(base, speed=speed, duration=(duration, duration), tracking=reference)
     functions = build(model)
     problem, layout = walking_problem(model, spec, functions)
