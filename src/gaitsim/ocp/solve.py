@@ -238,9 +238,15 @@ def solve(
     nlp = transcribe(problem, transcription)
     ipopt = solver.ipopt_options()
     if warm_start:
-        # Start the barrier at the tolerance and leave variables where the guess has them;
-        # options the caller set explicitly win.
-        warm = {"mu_init": max(solver.tolerance, 1e-6), "bound_push": 1e-8, "bound_frac": 1e-8}
+        # Start the barrier a hundredth below the tolerance (where a converged solve ends)
+        # and leave variables where the guess has them; options the caller set explicitly
+        # win. Measured on gait2d walking from its shipped guess (tolerance 1e-4): 4
+        # iterations with mu_init 1e-6 against 23 with 1e-4, which let the iterate wander.
+        warm = {
+            "mu_init": max(1e-2 * solver.tolerance, 1e-9),
+            "bound_push": 1e-8,
+            "bound_frac": 1e-8,
+        }
         ipopt = {**ipopt, **{k: v for k, v in warm.items() if k not in solver.options}}
     options: dict[str, Any] = {
         "ipopt": ipopt,
