@@ -4,31 +4,71 @@ Each is a converged predictive half gait cycle that gaitsim computes from its da
 kinematic guess, so the shipped files depend on no measured data::
 
     .venv/bin/python tools/make_initial_guesses.py            # forward and backward
+
+Walking problems have several local optima. Two routes are solved for each direction and
+the solution with the lower objective of the default problem is shipped:
+
+* **direct**: the default problem from the data-free guess;
+* **continuation**: from the data-free guess, first the problem without the GRF limit and
+  with a smoothing-only acceleration term (weight 1e-3); then, warm-started from that
+  solution with IPOPT's barrier parameter starting at 1e-4, the default acceleration
+  weight; then the default problem, seeded with that trajectory (a cold start).
+
+The better of the two is then solved once more, warm-started from itself, so that the
+shipped file is converged to the barrier parameter a warm start begins with (IPOPT
+otherwise leaves the iterate at the last barrier parameter above its tolerance, from which
+a warm start needs about twenty iterations instead of a few).
+
+On 2026-11-21 the continuation reached objective 0.867 for forward walking at 1.3 m/s
+(0.859 polished) against 1.001 for the direct route (0.993 polished).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
+from gaitsim.ocp import Ipopt, Solution
 from gaitsim.simulate.guesses import save_trajectory
 from gaitsim.simulate.predict import predict_walking
+from gaitsim.simulate.walking import WalkingSpec
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "gaitsim" / "simulate" / "data"
 SPEEDS = {"forward": 1.3, "backward": -0.8}
 
 
+def _direct(speed: float) -> Solution:
+    return predict_walking("gait2d", speed=speed, use_shipped_guess=False).solution
+
+
+def _continuation(speed: float) -> Solution:
+    final = WalkingSpec(speed=speed)
+    steps = (
+        dataclasses.replace(final, acceleration_weight=1e-3, grf_limit_weight=0.0),
+        dataclasses.replace(final, grf_limit_weight=0.0),
+        final,
+    )
+    first = predict_walking("gait2d", spec=steps[0], use_shipped_guess=False).solution
+    # mu_init 1e-4 (the tolerance): with a warm start's usual 1e-6 this step ends in
+    # another local optimum, whose continuation reaches objective 1.001 instead of 0.867.
+    solver = Ipopt(tolerance=1e-4, max_iterations=3000, options={"mu_init": 1e-4})
+    second = predict_walking("gait2d", spec=steps[1], initial_guess=first, solver=solver).solution
+    return predict_walking("gait2d", spec=steps[2], initial_guess=second.trajectory).solution
+
+
 def main(directions: list[str]) -> int:
     for direction in directions or list(SPEEDS):
         speed = SPEEDS[direction]
-        run = predict_walking("gait2d", speed=speed, use_shipped_guess=False)
-        sol = run.solution
+        routes = {"direct": _direct(speed), "continuation": _continuation(speed)}
+        for name, sol in routes.items():
+            print(f"{direction} {name}: {sol.iterations} iterations, objective {sol.objective:.5g}")
+        best = min(routes, key=lambda name: routes[name].objective)
+        sol = predict_walking("gait2d", speed=speed, initial_guess=routes[best]).solution
+        print(f"{direction} polished: {sol.iterations} iterations, objective {sol.objective:.5g}")
         path = OUT / f"gait2d_{direction}.sto"
-        save_trajectory(sol.trajectory, path, name=f"gait2d {direction} walking guess")
-        print(
-            f"{path.name}: {sol.status}, {sol.iterations} iterations, "
-            f"objective {sol.objective:.5g}, {sol.seconds:.0f} s"
-        )
+        save_trajectory(sol.trajectory, path, name=f"gait2d {direction} walking guess ({best})")
+        print(f"{path.name}: {best}, {sol.status}, objective {sol.objective:.5g}")
     return 0
 
 

@@ -1,9 +1,9 @@
 """Predictive walking with gait2d (slow: minutes; run with ``make test-slow``).
 
-The first test is the contract that holds today: the solve converges from gaitsim's
-data-free guess, walks at the asked speed, and its stride is left/right symmetric. The
-second states issue 3's gait criteria, which the current formulation does not yet meet
-(it is marked as an expected failure with the figures measured on 2026-11-20).
+The first test is the contract: the solve converges from gaitsim's shipped guess, walks
+at the asked speed, and its stride is left/right symmetric. The next ones state issue 3's
+gait criteria one by one against Winter's normal walking; the first vertical GRF peak is
+not met yet and is a strict expected failure with the figure measured.
 """
 
 from __future__ import annotations
@@ -44,24 +44,40 @@ def test_forward_walking_converges_at_the_asked_speed(forward) -> None:
     assert facts["peak_swing_knee_flexion_deg"]["r"] > 30.0
 
 
-@pytest.mark.xfail(
-    reason="issue 3 criteria not met yet: on 2026-11-21 stance 55.7 %, first vertical GRF "
-    "peak 2.8 BW and second 0.89 BW, hip r = 0.74 (swing knee flexion 66 deg, knee r 0.85 and "
-    "ankle r 0.76 are met)",
-    strict=False,
-)
-def test_forward_walking_meets_the_gait_criteria(forward) -> None:
+@pytest.fixture(scope="module")
+def forward_facts(forward):
     if not WINTER.exists():
         pytest.skip("Winter's normative data (../shared/data) absent")
-    facts = summary(forward.result, load_normative(WINTER))
-    assert 57.0 <= facts["stance_percent"]["r"] <= 66.0
-    assert 50.0 <= facts["peak_swing_knee_flexion_deg"]["r"] <= 70.0
-    peaks = facts["vertical_grf_peaks_bw"]["r"]
-    assert 1.0 <= peaks["first"] <= 1.35 and 1.0 <= peaks["second"] <= 1.35
-    corr = facts["correlations"]
+    return summary(forward.result, load_normative(WINTER))
+
+
+def test_forward_stance_and_swing_knee(forward_facts) -> None:
+    """Issue 3: stance 57-66 % of the cycle, peak knee flexion in swing 50-70 deg."""
+    assert 57.0 <= forward_facts["stance_percent"]["r"] <= 66.0
+    assert 50.0 <= forward_facts["peak_swing_knee_flexion_deg"]["r"] <= 70.0
+
+
+def test_forward_angles_correlate_with_winter(forward_facts) -> None:
+    """Issue 3: r >= 0.8 for hip and knee angles, r >= 0.6 for the ankle angle."""
+    corr = forward_facts["correlations"]
     assert corr["hip_flexion_r"] >= 0.8 and corr["knee_angle_r"] >= 0.8
     assert corr["ankle_angle_r"] >= 0.6
-    assert np.isfinite(forward.solution.objective)
+
+
+def test_forward_second_vertical_grf_peak(forward_facts) -> None:
+    """Issue 3: the push-off peak of the vertical GRF within 1.0-1.35 body weights."""
+    assert 1.0 <= forward_facts["vertical_grf_peaks_bw"]["r"]["second"] <= 1.35
+
+
+@pytest.mark.xfail(
+    reason="issue 3 criterion not met: the first vertical GRF peak is a heel-strike impact of "
+    "1.76 BW on 2026-11-21 (2.8 BW without the GRF-limit goal); gait2d's two contact spheres "
+    "per foot land on a straight leg",
+    strict=True,
+)
+def test_forward_first_vertical_grf_peak(forward_facts) -> None:
+    """Issue 3: the loading peak of the vertical GRF within 1.0-1.35 body weights."""
+    assert 1.0 <= forward_facts["vertical_grf_peaks_bw"]["r"]["first"] <= 1.35
 
 
 def test_converges_from_perturbed_guesses() -> None:
