@@ -113,10 +113,11 @@ from gaitsim.analysis.static_optimization import (
     StaticOptimizationWarning,
     actuator_thresholds,
     assemble_frames,
+    write_result_tables,
 )
 from gaitsim.errors import GaitsimError, ModelError
 from gaitsim.inverse_dynamics import InverseDynamicsResult
-from gaitsim.io.storage import StrPath, TimeSeriesTable, write_storage
+from gaitsim.io.storage import StrPath, TimeSeriesTable
 from gaitsim.mechanics.model_functions import ModelFunctions, build, muscle_parameters
 from gaitsim.mechanics.muscle import (
     MAX_NORM_TENDON_FORCE,
@@ -467,13 +468,7 @@ def write_muscle_redundancy(
     """
     tables = result.to_tables(include_unconverged=include_unconverged)
     paths = muscle_redundancy_paths(folder, name)
-    if not overwrite:
-        existing = [str(p) for p in paths.values() if p.exists()]
-        if existing:
-            raise FileExistsError(f"not overwriting existing files: {', '.join(existing)}")
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    for key, table in tables.items():
-        write_storage(table, paths[key], precision=precision)
+    write_result_tables(tables, paths, overwrite=overwrite, precision=precision)
     return paths
 
 

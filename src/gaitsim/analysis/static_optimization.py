@@ -134,6 +134,7 @@ __all__ = [
     "frame_problems",
     "static_optimization",
     "static_optimization_paths",
+    "write_result_tables",
     "write_static_optimization",
 ]
 
@@ -631,14 +632,33 @@ def write_static_optimization(
     """
     tables = result.to_tables(include_unconverged=include_unconverged)
     paths = static_optimization_paths(folder, name)
+    write_result_tables(tables, paths, overwrite=overwrite, precision=precision)
+    return paths
+
+
+def write_result_tables(
+    tables: Mapping[str, TimeSeriesTable],
+    paths: Mapping[str, Path],
+    *,
+    overwrite: bool = False,
+    precision: int = 10,
+) -> None:
+    """Write each table to its path, refusing to replace any file unless ``overwrite``.
+
+    Every path is checked before anything is written, so a refusal leaves no partial set.
+
+    Raises
+    ------
+    FileExistsError
+        If a path exists and ``overwrite`` is false (all existing paths are named).
+    """
     if not overwrite:
         existing = [str(p) for p in paths.values() if p.exists()]
         if existing:
             raise FileExistsError(f"not overwriting existing files: {', '.join(existing)}")
-    Path(folder).mkdir(parents=True, exist_ok=True)
     for key, table in tables.items():
+        paths[key].parent.mkdir(parents=True, exist_ok=True)
         write_storage(table, paths[key], precision=precision)
-    return paths
 
 
 # ---------------------------------------------------------------------------------------
