@@ -809,12 +809,7 @@ def _result(
 
     actuators = built.actuators
     actuator_forces = solved.controls * actuators.optimal_forces
-    supplied = (
-        np.einsum("kmj,km->kj", built.arms, forces)
-        + actuator_forces @ built.selection.T
-        + built.limits
-    )
-    balance = np.max(np.abs(supplied - built.net), axis=1) if built.equations else np.zeros(n)
+    balance = built.balance_error(forces, actuator_forces)
     finite = bool(np.all(np.isfinite(forces)) and np.all(np.isfinite(solved.controls)))
     converged = solved.success and finite and bool(np.all(balance <= spec.balance_tolerance))
     so_spec = spec.static_optimization_spec()

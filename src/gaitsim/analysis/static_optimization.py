@@ -852,6 +852,23 @@ class FrameAssembly:
     net: FloatArray  # (n, n_c)
     seconds: float
 
+    def balance_error(self, forces: FloatArray, actuator_forces: FloatArray) -> FloatArray:
+        """Largest moment-balance error of each frame (N m or N).
+
+        ``forces`` are the muscles' tendon forces ``(n, n_m)`` and ``actuator_forces``
+        the coordinate actuators' generalised forces ``(n, n_a)``; the error is
+        ``|r^T F + A f_a + tau_limit - tau_net|`` over the balanced coordinates.
+        """
+        n = self.time.size
+        if not self.equations:
+            return np.zeros(n)
+        supplied = (
+            np.einsum("kmj,km->kj", self.arms, forces)
+            + actuator_forces @ self.selection.T
+            + self.limits
+        )
+        return np.max(np.abs(supplied - self.net), axis=1)
+
 
 def assemble_frames(
     model: Model,
@@ -984,13 +1001,7 @@ def static_optimization(
     controls = solutions.x[:, n_m:]
     forces = activations * built.active + built.passive
     actuator_forces = controls * actuators.optimal_forces
-    supplied = (
-        np.einsum("kmj,km->kj", built.arms, forces)
-        + actuator_forces @ built.selection.T
-        + built.limits
-    )
-    n = built.time.size
-    balance = np.max(np.abs(supplied - built.net), axis=1) if built.equations else np.zeros(n)
+    balance = built.balance_error(forces, actuator_forces)
     finite = np.all(np.isfinite(solutions.x), axis=1)
     converged = solutions.success & finite & (balance <= spec.balance_tolerance)
 
