@@ -21,7 +21,13 @@ from gaitsim.mechanics.model_functions import ModelFunctions
 from gaitsim.model.description import Model, TendonModel
 from gaitsim.ocp import Solution, Trajectory
 from gaitsim.simulate.result import WalkingResult
-from gaitsim.simulate.walking import FORWARD, WalkingLayout, WalkingSpec, mirror_name
+from gaitsim.simulate.walking import (
+    FORWARD,
+    WalkingLayout,
+    WalkingSpec,
+    foot_contacts,
+    mirror_name,
+)
 
 __all__ = ["COP_THRESHOLD", "full_stride", "stride_result", "walking_result"]
 
@@ -112,13 +118,9 @@ def stride_result(
     # Mapped outputs are [time 0: contacts..., time 1: contacts...]: to (3, time, contact).
     forces = forces.reshape(3, n_c, n, order="F").transpose(0, 2, 1) if n_c else np.zeros((3, n, 0))
     points = points.reshape(3, n_c, n, order="F").transpose(0, 2, 1) if n_c else np.zeros((3, n, 0))
-    spheres = {s.name: s for s in model.contact_spheres}
     grf: dict[str, np.ndarray] = {}
     cop: dict[str, np.ndarray] = {}
-    for side in ("r", "l"):
-        idx = [
-            k for k, c in enumerate(model.contacts) if spheres[c.sphere].body.endswith(f"_{side}")
-        ]
+    for side, idx in foot_contacts(model).items():
         total = forces[:, :, idx].sum(axis=2).T if idx else np.zeros((n, 3))
         grf[side] = total
         weights = np.clip(forces[1][:, idx], 0.0, None) if idx else np.zeros((n, 0))

@@ -28,6 +28,7 @@ from gaitsim.io.storage import TimeSeriesTable
 from gaitsim.mechanics.functions import evaluate
 from gaitsim.model.description import Model, Motion, NaturalCubicSpline
 from gaitsim.ocp import IntegralGoal
+from gaitsim.simulate.walking import foot_contacts
 
 __all__ = ["TrackingReference", "coordinate_columns"]
 
@@ -117,16 +118,12 @@ class TrackingReference:
         loads = applied_loads(self.external_loads, self.grf)
         grf_time = np.asarray(self.grf.time) - self.start
         forces, _, _ = functions.contact_forces(x[:nq], x[nq : 2 * nq])
-        spheres = {s.name: s for s in model.contact_spheres}
+        sides = foot_contacts(model)
         weight = model.total_mass * float(np.linalg.norm(model.gravity))
         error: Any = 0.0
         for load in loads:
             side = load.body[-1]
-            idx = [
-                k
-                for k, c in enumerate(model.contacts)
-                if spheres[c.sphere].body.endswith(f"_{side}")
-            ]
+            idx = sides.get(side, [])
             if not idx:
                 raise GaitsimError(f"no contact sphere on the {side} foot for {load.name}")
             total = ca.SX.zeros(3, 1)

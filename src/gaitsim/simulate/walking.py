@@ -69,7 +69,7 @@ from gaitsim.ocp import (
     Variable,
 )
 
-__all__ = ["WalkingSpec", "walking_problem", "mirror_name", "WalkingLayout"]
+__all__ = ["WalkingSpec", "walking_problem", "mirror_name", "WalkingLayout", "foot_contacts"]
 
 FORWARD = "pelvis_tx"
 HEIGHT = "pelvis_ty"
@@ -249,7 +249,7 @@ def _mirror_matrix(names: tuple[str, ...]) -> np.ndarray:
     return m
 
 
-def _foot_sides(model: Model) -> dict[str, list[int]]:
+def foot_contacts(model: Model) -> dict[str, list[int]]:
     """Indices of the contacts of each foot, by the side suffix of their sphere's body."""
     body_of = {sphere.name: sphere.body for sphere in model.contact_spheres}
     sides: dict[str, list[int]] = {"r": [], "l": []}
@@ -272,9 +272,9 @@ def _grf_limit_goal(
     """Squared excess of each foot's vertical force over ``spec.grf_limit`` body weights."""
     nq = len(model.coordinate_names)
     forces, _, _ = f.contact_forces(x[:nq], x[nq : 2 * nq])
-    weight = model.total_mass * 9.80665
+    weight = model.total_mass * float(np.linalg.norm(model.gravity))
     penalty = ca.SX(0)
-    for spheres in _foot_sides(model).values():
+    for spheres in foot_contacts(model).values():
         if not spheres:
             continue
         vertical = ca.sum1(ca.vertcat(*[forces[1, i] for i in spheres])) / weight
