@@ -16,6 +16,7 @@ from typing import Any
 import casadi as ca
 import numpy as np
 
+from gaitsim.ocp.nlp_derivatives import structured_derivatives
 from gaitsim.ocp.problem import OptimalControlProblem, ProblemError
 from gaitsim.ocp.solution import ConvergenceError, Solution
 from gaitsim.ocp.trajectory import Trajectory
@@ -60,12 +61,26 @@ class Ipopt:
     expand: bool = False
     """Expand the NLP into scalar expressions before solving: slower to build, faster to
     evaluate (pays off for long solves)."""
+    derivatives: str = "structured"
+    """How the constraint Jacobian and the Lagrangian Hessian are built: ``"structured"``
+    differentiates the node function once, symbolically, and assembles the exact
+    derivatives node by node (:mod:`gaitsim.ocp.nlp_derivatives`); ``"automatic"`` leaves
+    them to CasADi's colouring of the whole NLP. Both are exact."""
+    threads: int = 1
+    """Threads for evaluating the node functions and their derivatives (structured
+    derivatives only)."""
     options: dict[str, Any] = field(default_factory=dict)
 
     def ipopt_options(self) -> dict[str, Any]:
         """The options as IPOPT names them."""
         if self.hessian not in ("exact", "limited-memory"):
             raise ProblemError(f"hessian must be 'exact' or 'limited-memory', not {self.hessian}")
+        if self.derivatives not in ("structured", "automatic"):
+            raise ProblemError(
+                f"derivatives must be 'structured' or 'automatic', not {self.derivatives}"
+            )
+        if self.threads < 1:
+            raise ProblemError(f"threads must be at least 1, not {self.threads}")
         opts: dict[str, Any] = {
             "tol": self.tolerance,
             "constr_viol_tol": self.constraint_tolerance or self.tolerance,
@@ -77,6 +92,11 @@ class Ipopt:
             # The monotone barrier update needs one factorisation per iteration; the
             # adaptive one needed several and cost 4x more time on walking problems.
             "mu_strategy": "monotone",
+            # METIS fill-reducing ordering for MUMPS instead of its automatic choice:
+            # on gait2d walking (50 intervals) the linear solves took 1.2 s instead of
+            # 6.9 s for a 38-iteration tracking solve, and a data-free prediction fell
+            # from 39.8 s to 21.9 s (benchmarks/RESULTS.md, 2026-11-21, fourth session).
+            "mumps_pivot_order": 5,
         }
         opts.update(self.options)
         return opts
@@ -253,6 +273,11 @@ def solve(
         "print_time": False,
         "expand": solver.expand,
     }
+    if solver.derivatives == "structured" and not solver.expand:
+        derivatives = structured_derivatives(nlp, parallel=solver.threads)
+        options["jac_g"] = derivatives["jac_g"]
+        if solver.hessian == "exact":
+            options["hess_lag"] = derivatives["hess_lag"]
     callback = None
     if progress is not None:
         callback = _IterationCallback(nlp.z.shape[0], nlp.g.shape[0], progress)

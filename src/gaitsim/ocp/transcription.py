@@ -55,6 +55,7 @@ __all__ = [
     "Transcription",
     "NLP",
     "transcribe",
+    "node_function",
 ]
 
 
@@ -121,6 +122,49 @@ class NLP:
     mesh: np.ndarray
     """Mesh points as fractions of the duration, ``(N+1,)``."""
     transcription: Transcription
+    node: ca.Function
+    """``(x, u, p, t) -> y``: every function of one collocation point, stacked (see
+    :func:`node_function`)."""
+    node_inputs: ca.Function
+    """``z -> W``: the node inputs ``[x; u; p; t]`` of every collocation point (mesh
+    points, then midpoints), ``vec`` of an ``n_w x n_nodes`` matrix; linear in ``z``."""
+    outer: ca.Function
+    """``(z, Y) -> (f, g, term_0, ...)`` with ``Y = vec`` of the node outputs: the NLP as a
+    function of the decision vector and the node outputs, so that
+    ``f(z), g(z) = outer(z, vec(node.map(W(z))))``."""
+
+
+def _input_offsets(nx: int, nu: int, npar: int) -> list[int]:
+    return [0, nx, nx + nu, nx + nu + npar, nx + nu + npar + 1]
+
+
+def node_function(problem: OptimalControlProblem) -> tuple[ca.Function, dict[str, slice]]:
+    """Every function of one collocation point, stacked into one ``(x, u, p, t) -> y``.
+
+    ``y`` is ``[dx/dt; path constraint 0; ...; integrand of goal i; ...]`` (integral goals
+    only); the returned dictionary names the rows: ``"dynamics"``, ``"path {i}"``,
+    ``"goal {i}"`` (``i`` the index in the problem's tuple). The function is built from
+    scalar (SX) expressions, so that its derivatives are cheap to build and evaluate.
+    """
+    nx, nu, npar = len(problem.states), len(problem.controls), len(problem.parameters)
+    parts: list[tuple[str, ca.Function, bool]] = [("dynamics", problem.dynamics, False)]
+    parts += [(f"path {i}", c.function, False) for i, c in enumerate(problem.path_constraints)]
+    parts += [
+        (f"goal {i}", g.integrand, g.time_dependent)
+        for i, g in enumerate(problem.goals)
+        if isinstance(g, IntegralGoal)
+    ]
+    # Calling a function with scalar (SX) symbols inlines its expressions; parts with no
+    # scalar form (a rootfinder, an external function) become call nodes.
+    args = [ca.SX.sym("x", nx), ca.SX.sym("u", nu), ca.SX.sym("p", npar), ca.SX.sym("t", 1)]
+    outputs = [ca.vec(f(*args[:3], *(args[3:] if timed else []))) for _, f, timed in parts]
+    rows: dict[str, slice] = {}
+    start = 0
+    for (key, _, _), out in zip(parts, outputs, strict=True):
+        rows[key] = slice(start, start + out.shape[0])
+        start += out.shape[0]
+    node = ca.Function("node", args, [ca.vertcat(*outputs)], ["x", "u", "p", "t"], ["y"])
+    return node, rows
 
 
 def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> NLP:
@@ -153,13 +197,33 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
     xm = ca.repmat(ca.DM(sx), 1, nm) * z_xm if nm else ca.MX(nx, 0)
     um = ca.repmat(ca.DM(su), 1, nm) * z_um if (nm and nu) else ca.MX(nu, nm)
     h = duration / n
-    p_nodes = ca.repmat(p, 1, n + 1)
+    mesh = np.linspace(0.0, 1.0, n + 1)
+    fractions = np.concatenate([mesh, 0.5 * (mesh[:-1] + mesh[1:])]) if mid else mesh
+    n_nodes = fractions.size
 
-    f_nodes = problem.dynamics.map(n + 1)(x, u, p_nodes)
+    # Every function of one collocation point (dynamics, path constraints, integrands)
+    # is one node function, evaluated at all points with a single map; what the NLP does
+    # with its outputs Y (defects, scaling, quadrature, normalisation) is the "outer"
+    # function of (z, Y). This split is what lets gaitsim.ocp.nlp_derivatives build
+    # the constraint Jacobian and the Lagrangian Hessian node by node.
+    node, rows = node_function(problem)
+    ny = node.numel_out(0)
+    node_inputs = ca.vertcat(
+        ca.horzcat(x, xm),
+        ca.horzcat(u, um),
+        ca.repmat(p, 1, n_nodes),
+        duration * ca.DM(fractions).T,
+    )
+    y_sym = ca.MX.sym("Y", ny, n_nodes)
+
+    def node_rows(key: str, where: str) -> Any:
+        block = y_sym[rows[key], :]
+        return block[:, : n + 1] if where == "mesh" else block[:, n + 1 :]
+
+    f_nodes = node_rows("dynamics", "mesh")
     inv_sx = ca.repmat(ca.DM(1.0 / sx), 1, n)
     if mid:
-        p_mid = ca.repmat(p, 1, n)
-        f_mid = problem.dynamics.map(n)(xm, um, p_mid)
+        f_mid = node_rows("dynamics", "mid")
         d_interp = xm - 0.5 * (x[:, :-1] + x[:, 1:]) - h / 8 * (f_nodes[:, :-1] - f_nodes[:, 1:])
         d_simpson = x[:, 1:] - x[:, :-1] - h / 6 * (f_nodes[:, :-1] + 4 * f_mid + f_nodes[:, 1:])
         defects = ca.vec(ca.vertcat(d_interp * inv_sx, d_simpson * inv_sx))
@@ -182,24 +246,22 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
         blocks.append((name, slice(offset, offset + size)))
         offset += size
 
-    for c in problem.path_constraints:
+    for i, c in enumerate(problem.path_constraints):
         m = c.function.numel_out(0)
         lo = as_column(c.lower, m, f"path constraint {c.name} lower")
         hi = as_column(c.upper, m, f"path constraint {c.name} upper")
         scale = as_column(c.scale, m, f"path constraint {c.name} scale")
         inv = ca.DM(1.0 / scale)
-        values = c.function.map(n + 1)(x, u, p_nodes)
         add(
             f"{c.name} (mesh points)",
-            ca.vec(ca.repmat(inv, 1, n + 1) * values),
+            ca.vec(ca.repmat(inv, 1, n + 1) * node_rows(f"path {i}", "mesh")),
             np.tile(lo / scale, n + 1),
             np.tile(hi / scale, n + 1),
         )
         if mid:
-            values_m = c.function.map(n)(xm, um, ca.repmat(p, 1, n))
             add(
                 f"{c.name} (midpoints)",
-                ca.vec(ca.repmat(inv, 1, n) * values_m),
+                ca.vec(ca.repmat(inv, 1, n) * node_rows(f"path {i}", "mid")),
                 np.tile(lo / scale, n),
                 np.tile(hi / scale, n),
             )
@@ -214,26 +276,31 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
         )
 
     terms: dict[str, Any] = {}
-    mesh = np.linspace(0.0, 1.0, n + 1)
-    t_nodes = duration * ca.DM(mesh).T
-    t_mid = duration * ca.DM(0.5 * (mesh[:-1] + mesh[1:])).T
-    for goal in problem.goals:
+    for i, goal in enumerate(problem.goals):
         if isinstance(goal, IntegralGoal):
-            extra = [t_nodes] if goal.time_dependent else []
-            values = goal.integrand.map(n + 1)(x, u, p_nodes, *extra)
+            values = node_rows(f"goal {i}", "mesh")
             w0, w1 = scheme.weights[0], scheme.weights[-1]
             raw = h * (w0 * ca.sum2(values[:, :-1]) + w1 * ca.sum2(values[:, 1:]))
             if mid:
-                extra_m = [t_mid] if goal.time_dependent else []
-                raw = raw + h * scheme.weights[1] * ca.sum2(
-                    goal.integrand.map(n)(xm, um, ca.repmat(p, 1, n), *extra_m)
-                )
+                raw = raw + h * scheme.weights[1] * ca.sum2(node_rows(f"goal {i}", "mid"))
         elif isinstance(goal, EndpointGoal):
             raw = goal.function(x0, xf, p, duration)
         else:
             raise ProblemError(f"{problem.name}: unknown goal type {type(goal).__name__}")
         terms[goal.name] = goal.normalize(raw, x0, xf, duration)
     objective = sum(terms.values()) if terms else ca.MX(0)
+    g_outer = ca.vertcat(*g_parts)
+    outer = ca.Function(
+        "outer",
+        [z, ca.vec(y_sym)],
+        [objective, g_outer, *terms.values()],
+        ["z", "Y"],
+        ["f", "g", *(f"term_{k}" for k in range(len(terms)))],
+    )
+    node_input_fn = ca.Function("node_inputs", [z], [ca.vec(node_inputs)], ["z"], ["W"])
+    y_all = node.map(n_nodes)(*ca.vertsplit(node_inputs, _input_offsets(nx, nu, npar)))
+    f_expr, g_expr, *term_exprs = outer(z, ca.vec(y_all))
+    terms = dict(zip(terms.keys(), term_exprs, strict=True))
 
     # Bounds of z (scaled).
     def bounds_of(variables: tuple[Any, ...], scale: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -300,8 +367,8 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
     )
     return NLP(
         z=z,
-        f=objective,
-        g=ca.vertcat(*g_parts),
+        f=f_expr,
+        g=g_expr,
         lbz=lbz,
         ubz=ubz,
         lbg=np.concatenate(lbg),
@@ -310,6 +377,9 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
         terms=terms,
         unpack=unpack,
         pack=pack,
-        mesh=np.linspace(0.0, 1.0, n + 1),
+        mesh=mesh,
         transcription=transcription,
+        node=node,
+        node_inputs=node_input_fn,
+        outer=outer,
     )
