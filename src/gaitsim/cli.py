@@ -290,6 +290,15 @@ def _transcription(scheme: str, mesh: int):  # noqa: ANN202
     return schemes[scheme](mesh)
 
 
+def _cores() -> int:
+    """The cores this process may run on."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def _check_output(output: Path, force: bool) -> None:
     if output.exists() and any(output.iterdir()) and not force:
         _fail(FileExistsError(f"{output} exists and is not empty; pass --force"))
@@ -307,6 +316,10 @@ def simulate_predict(
     ] = "trapezoidal",
     tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
     max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Threads for the collocation points' functions (default: all cores)."),
+    ] = None,
     grf_limit: Annotated[
         float, typer.Option(help="Vertical GRF per foot (body weights) above which it costs.")
     ] = 1.5,
@@ -336,7 +349,11 @@ def simulate_predict(
                     speed=speed, grf_limit=grf_limit, grf_limit_weight=grf_limit_weight
                 ),
                 transcription=_transcription(scheme, mesh),
-                solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
+                solver=Ipopt(
+                    tolerance=tolerance,
+                    max_iterations=max_iterations,
+                    threads=threads or _cores(),
+                ),
                 progress=progress,
             ),
         )
@@ -361,6 +378,10 @@ def simulate_track(
     ] = "trapezoidal",
     tolerance: Annotated[float, typer.Option(help="IPOPT convergence tolerance.")] = 1e-4,
     max_iterations: Annotated[int, typer.Option(help="IPOPT iteration limit.")] = 3000,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="Threads for the collocation points' functions (default: all cores)."),
+    ] = None,
     normative: Annotated[
         Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
     ] = None,
@@ -383,7 +404,11 @@ def simulate_track(
                 grf=grf,
                 external_loads=external_loads,
                 transcription=_transcription(scheme, mesh),
-                solver=Ipopt(tolerance=tolerance, max_iterations=max_iterations),
+                solver=Ipopt(
+                    tolerance=tolerance,
+                    max_iterations=max_iterations,
+                    threads=threads or _cores(),
+                ),
                 progress=progress,
             ),
         )

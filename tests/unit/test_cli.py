@@ -104,11 +104,14 @@ def test_demo_writes_outputs(tmp_path: Path) -> None:
 def test_simulate_predict_from_the_shipped_guess(tmp_path: Path) -> None:
     """The main job end to end (about half a minute): converge, write, summarise."""
     out = tmp_path / "run"
-    result = runner.invoke(app, ["simulate", "predict", "--speed", "1.3", "-o", str(out)])
+    result = runner.invoke(
+        app, ["simulate", "predict", "--speed", "1.3", "--threads", "2", "-o", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "Solve_Succeeded" in result.output
     run = json.loads((out / "run.json").read_text())
     assert run["solver"]["success"] is True
+    assert run["solver"]["settings"]["solver"]["threads"] == 2
     # Every setting of the problem is recorded, so the run can be reproduced.
     assert run["settings"]["grf_limit"] == 1.5 and run["settings"]["grf_limit_weight"] == 10.0
     assert run["settings"]["pelvis_tilt"] == [-0.45, -0.10]

@@ -22,8 +22,10 @@ exponent 2 or 3, volume weighting, passive force on or off, force-only): CMC co-
 them around right heel strike (0.63-0.82 s, up to 2000 N of tibialis anterior against
 1300 N of soleus for a net moment of 15 N m), which static optimisation, by minimising
 effort, cannot do. :func:`test_cmc_cocontracts_where_the_ankle_muscles_disagree` checks
-that explanation; the requirement itself is recorded as a strict expected failure for
-those two muscles.
+that explanation, and :func:`test_opensim_static_optimization_falls_short_of_cmc_alike`
+shows that OpenSim's own static optimisation, on the model's own Millard muscles, falls
+short for the same two muscles (r = 0.799 and 0.640); the requirement itself is recorded
+as a strict expected failure for those two muscles.
 
 A second, exact reference is OpenSim's own StaticOptimization on the same inputs, run in a
 subprocess (``opensim`` and ``casadi`` cannot share a process) when the ``opensim``
@@ -257,22 +259,24 @@ def test_reserves_and_residuals_are_reported(subject01: Trial) -> None:
 
 
 # Runs OpenSim's StaticOptimization; imports opensim only (never gaitsim or casadi).
-# argv: data folder, output folder, "1" to set every pennation angle to zero, convergence
-# criterion (OpenSim's default 1e-4), iteration limit (OpenSim's default 100).
+# argv: data folder, output folder, muscles ("flat": DeGrooteFregly, rigid, pennation
+# zero; "rigid": DeGrooteFregly, rigid; "original": the model's own Millard muscles),
+# convergence criterion (OpenSim's default 1e-4), iteration limit (OpenSim's default 100).
 OPENSIM_SCRIPT = """
 import math, sys, time
 import opensim as osim
-folder, out, zero = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+folder, out, kind = sys.argv[1], sys.argv[2], sys.argv[3]
 convergence, iterations = float(sys.argv[4]), int(sys.argv[5])
 osim.Logger.setLevelString("error")
 model = osim.Model(folder + "/subject01_scaled.osim")
-osim.DeGrooteFregly2016Muscle.replaceMuscles(model)
-muscles = model.getMuscles()
-for i in range(muscles.getSize()):
-    muscle = osim.DeGrooteFregly2016Muscle.safeDownCast(muscles.get(i))
-    muscle.set_ignore_tendon_compliance(True)
-    if zero:
-        muscle.set_pennation_angle_at_optimal(0.0)
+if kind != "original":
+    osim.DeGrooteFregly2016Muscle.replaceMuscles(model)
+    muscles = model.getMuscles()
+    for i in range(muscles.getSize()):
+        muscle = osim.DeGrooteFregly2016Muscle.safeDownCast(muscles.get(i))
+        muscle.set_ignore_tendon_compliance(True)
+        if kind == "flat":
+            muscle.set_pennation_angle_at_optimal(0.0)
 coordinates = model.getCoordinateSet()
 for i in range(coordinates.getSize()):
     name = coordinates.get(i).getName()
@@ -309,11 +313,17 @@ print(f"seconds {time.perf_counter() - started:.3f}")
 
 
 def run_opensim(
-    folder: Path, out: Path, *, convergence: float = 1e-4, iterations: int = 100
+    folder: Path,
+    out: Path,
+    *,
+    convergence: float = 1e-4,
+    iterations: int = 100,
+    muscles: str = "flat",
 ) -> tuple[TimeSeriesTable, TimeSeriesTable, float]:
-    """OpenSim's activation and force tables (pennation set to zero), and its run time."""
+    """OpenSim's activation and force tables, and its run time (``muscles``: see
+    ``OPENSIM_SCRIPT``; "flat" by default, the problem gaitsim solves identically)."""
     out.mkdir()
-    arguments = [str(folder), str(out), "1", repr(convergence), str(iterations)]
+    arguments = [str(folder), str(out), muscles, repr(convergence), str(iterations)]
     done = subprocess.run(
         [sys.executable, "-c", OPENSIM_SCRIPT, *arguments],
         capture_output=True,
@@ -406,3 +416,34 @@ def test_matches_opensim_static_optimization_converged(subject01: Trial, tmp_pat
     # Measured 5.7e-4 (OpenSim's 1e-6 in its scaled units); 1e-3 bounds it.
     assert worst_activation < 1e-3
     assert worst_actuator < 0.05
+
+
+@pytest.mark.opensim
+@pytest.mark.skipif(
+    importlib.util.find_spec("opensim") is None, reason="opensim package not installed"
+)
+def test_opensim_static_optimization_falls_short_of_cmc_alike(
+    subject01: Trial, tmp_path: Path
+) -> None:
+    """OpenSim's own static optimisation, on its own model (Millard muscles, real
+    pennation), against the same CMC forces: the two ankle muscles fall short of r = 0.8
+    there too, so the shortfall belongs to the method, not to gaitsim's solve."""
+    _, force, _ = run_opensim(subject01.data_folder, tmp_path / "opensim", muscles="original")
+    result = subject01.result("no passive", StaticOptimizationSpec(passive_fiber_force=False))
+    inside, reference = subject01.compared(result)
+    at = result.time[inside]
+    ours = correlations(subject01, result)
+    print("\nmuscle          r OpenSim SO   r gaitsim SO (no passive)   vs CMC")
+    theirs = {}
+    for i, m in enumerate(result.muscle_names):
+        opensim = np.interp(at, force.time, force.column(m))
+        theirs[m] = float(np.corrcoef(opensim, reference[:, i])[0, 1])
+        mark = "*" if m in ours["most_load"] else " "
+        print(f"{mark}{m:14s} {theirs[m]:10.3f} {ours['r'][m]:14.3f}")
+    for m in COCONTRACTED:
+        assert theirs[m] < MIN_CORRELATION, (m, theirs[m])
+        # gaitsim's forces follow OpenSim's (r >= 0.9989 on the identical problem); the
+        # model's own muscles (Millard curves, pennation) move r against CMC by 0.017
+        # (soleus_r: OpenSim 0.799, gaitsim 0.782) and 0.018 (tib_ant_r: 0.640, 0.622),
+        # measured 2026-11-21; 0.03 bounds that with a margin of about half.
+        assert abs(theirs[m] - ours["r"][m]) < 0.03, (m, theirs[m], ours["r"][m])

@@ -65,7 +65,8 @@ class Ipopt:
     """How the constraint Jacobian and the Lagrangian Hessian are built: ``"structured"``
     differentiates the node function once, symbolically, and assembles the exact
     derivatives node by node (:mod:`gaitsim.ocp.nlp_derivatives`); ``"automatic"`` leaves
-    them to CasADi's colouring of the whole NLP. Both are exact."""
+    them to CasADi's colouring of the whole NLP. Both are exact. With ``expand`` CasADi
+    differentiates the expanded NLP itself."""
     threads: int = 1
     """Threads for evaluating the node functions and their derivatives (structured
     derivatives only)."""
