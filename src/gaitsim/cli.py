@@ -326,6 +326,9 @@ def simulate_predict(
     grf_limit_weight: Annotated[
         float, typer.Option(help="Weight of the GRF-limit goal; 0 turns it off.")
     ] = 10.0,
+    grf_limit_penalty: Annotated[
+        str, typer.Option(help="How the excess over the GRF limit costs: 'squared' or 'linear'.")
+    ] = "squared",
     normative: Annotated[
         Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
     ] = None,
@@ -346,7 +349,10 @@ def simulate_predict(
             lambda progress: predict_walking(
                 model,
                 spec=WalkingSpec(
-                    speed=speed, grf_limit=grf_limit, grf_limit_weight=grf_limit_weight
+                    speed=speed,
+                    grf_limit=grf_limit,
+                    grf_limit_weight=grf_limit_weight,
+                    grf_limit_penalty=grf_limit_penalty,
                 ),
                 transcription=_transcription(scheme, mesh),
                 solver=Ipopt(

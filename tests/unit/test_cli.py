@@ -129,3 +129,13 @@ def test_simulate_reports_a_failed_solve(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "did not converge" in result.output
     assert not (out / "states.sto").exists()
+
+
+def test_simulate_refuses_an_unknown_grf_penalty(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    result = runner.invoke(
+        app, ["simulate", "predict", "--grf-limit-penalty", "cubic", "-o", str(out)]
+    )
+    assert result.exit_code == 1
+    assert "grf_limit_penalty must be 'squared' or 'linear'" in result.output
+    assert not (out / "states.sto").exists()

@@ -139,6 +139,21 @@ def test_grf_limit_goal_penalises_each_foot_above_the_limit(shipped_stride) -> N
     high = walking_problem(model, WalkingSpec(grf_limit=10.0, grf_limit_weight=1.0), functions)[0]
     goal = next(g for g in high.goals if g.name == "ground reaction force limit")
     assert max(float(goal.integrand(xk, u, np.zeros(0))) for xk in x) < 1e-9
+    # The linear form: the same smooth max, not squared.
+    linear = WalkingSpec(speed=1.3, grf_limit=0.8, grf_limit_weight=1.0, grf_limit_penalty="linear")
+    goal = next(
+        g
+        for g in walking_problem(model, linear, functions)[0].goals
+        if g.name == "ground reaction force limit"
+    )
+    expected = np.zeros(len(x))
+    for side in ("r", "l"):
+        excess = stride.grf[side][:, 1] / weight - 0.8
+        expected += 0.5 * (excess + np.sqrt(excess**2 + 1e-4))
+    values = np.array([float(goal.integrand(xk, u, np.zeros(0))) for xk in x])
+    np.testing.assert_allclose(values, expected, rtol=1e-9, atol=1e-12)
+    with pytest.raises(ValueError, match="grf_limit_penalty"):
+        WalkingSpec(grf_limit_penalty="cubic")
     # Off unless weighted.
     assert all(
         g.name != "ground reaction force limit"
