@@ -17,13 +17,10 @@ from gaitsim.ocp import (
     EndpointGoal,
     HermiteSimpson,
     IntegralGoal,
-    Ipopt,
     OptimalControlProblem,
     PathConstraint,
-    ProblemError,
     Trapezoidal,
     Variable,
-    solve,
     transcribe,
 )
 from gaitsim.ocp.nlp_derivatives import structured_derivatives
@@ -123,42 +120,6 @@ def test_a_part_with_no_scalar_form_is_differentiated_exactly() -> None:
     path = ca.Function("c", [xm, um, pm], [ca.vertcat(y * xm[1], y**2 + pm)])
     problem = _rich_problem(path)
     _compare(problem, Trapezoidal(4))
-
-
-def test_solves_agree_with_either_derivatives() -> None:
-    """The same iterates: same iteration count and the same optimum."""
-    xs, us, ps = ca.SX.sym("x", 2), ca.SX.sym("u"), ca.SX.sym("p", 0)
-    problem = OptimalControlProblem(
-        states=(
-            Variable("x", -10, 10, initial=(0, 0), final=(1, 1)),
-            Variable("v", -10, 10, initial=(0, 0), final=(0, 0)),
-        ),
-        controls=(Variable("u", -50, 50),),
-        dynamics=ca.Function("f", [xs, us, ps], [ca.vertcat(xs[1], us - 0.3 * xs[1] ** 3)]),
-        duration=(0.5, 2.0),
-        goals=(
-            IntegralGoal(name="effort", integrand=ca.Function("L", [xs, us, ps], [us**4])),
-            EndpointGoal(name="time", function=_duration_goal()),
-        ),
-    )
-    structured = solve(problem, HermiteSimpson(15), Ipopt(tolerance=1e-9))
-    automatic = solve(problem, HermiteSimpson(15), Ipopt(tolerance=1e-9, derivatives="automatic"))
-    assert structured.iterations == automatic.iterations
-    # Rounding differences only, amplified by at most the solve's tolerance.
-    assert structured.objective == pytest.approx(automatic.objective, rel=1e-8)
-    np.testing.assert_allclose(structured.state("x"), automatic.state("x"), atol=1e-7)
-
-
-def _duration_goal() -> ca.Function:
-    a, b, p, d = ca.SX.sym("a", 2), ca.SX.sym("b", 2), ca.SX.sym("p", 0), ca.SX.sym("d")
-    return ca.Function("duration", [a, b, p, d], [d])
-
-
-def test_bad_derivative_settings_are_named() -> None:
-    with pytest.raises(ProblemError, match="derivatives"):
-        Ipopt(derivatives="numeric").ipopt_options()
-    with pytest.raises(ProblemError, match="threads"):
-        Ipopt(threads=0).ipopt_options()
 
 
 def test_threads_give_the_same_derivatives() -> None:
