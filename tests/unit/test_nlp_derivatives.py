@@ -132,3 +132,16 @@ def test_threads_give_the_same_derivatives() -> None:
         np.array(ca.densify(serial["hess_lag"](z, [], 0.5, lam_g))),
         np.array(ca.densify(threaded["hess_lag"](z, [], 0.5, lam_g))),
     )
+
+
+def test_the_hessian_is_built_only_when_asked() -> None:
+    """A limited-memory solve needs the Jacobian only; it is the same function."""
+    nlp = transcribe(_rich_problem(), Trapezoidal(5))
+    full = structured_derivatives(nlp)
+    jacobian_only = structured_derivatives(nlp, hessian=False)
+    assert set(jacobian_only) == {"jac_g"}
+    z = np.linspace(-0.5, 0.5, nlp.z.shape[0])
+    np.testing.assert_array_equal(
+        np.array(ca.densify(full["jac_g"](z, [])[1])),
+        np.array(ca.densify(jacobian_only["jac_g"](z, [])[1])),
+    )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import casadi as ca
 import numpy as np
 
-from gaitsim.ocp.transcription import NLP
+from gaitsim.ocp.transcription import NLP, node_input_offsets
 
 __all__ = ["structured_derivatives"]
 
@@ -35,7 +35,9 @@ def _blockdiag(blocks: ca.MX, width: int, count: int) -> ca.MX:
     return ca.diagcat(*ca.horzsplit(blocks, [width * k for k in range(count + 1)]))
 
 
-def structured_derivatives(nlp: NLP, *, parallel: int = 1) -> dict[str, ca.Function]:
+def structured_derivatives(
+    nlp: NLP, *, parallel: int = 1, hessian: bool = True
+) -> dict[str, ca.Function]:
     """``jac_g`` and ``hess_lag`` functions for :func:`casadi.nlpsol` (IPOPT's names).
 
     Parameters
@@ -45,15 +47,19 @@ def structured_derivatives(nlp: NLP, *, parallel: int = 1) -> dict[str, ca.Funct
     parallel
         Threads used to evaluate the node functions and their derivatives (CasADi's
         ``map(..., "thread", parallel)``); 1 evaluates them serially.
+    hessian
+        Whether to build ``hess_lag`` too (not needed with a limited-memory Hessian).
 
     Returns
     -------
     dict
         ``{"jac_g": (x, p) -> (g, jac_g_x), "hess_lag": (x, p, lam_f, lam_g) ->
-        triu_hess_gamma_x_x}``, as :func:`casadi.nlpsol` takes them in its options.
+        triu_hess_gamma_x_x}`` (``hess_lag`` only if ``hessian``), as
+        :func:`casadi.nlpsol` takes them in its options.
     """
     node = nlp.node
-    nw = sum(node.numel_in(i) for i in range(node.n_in()))
+    offsets = node_input_offsets(node)
+    nw = offsets[-1]
     ny = node.numel_out(0)
     nz = nlp.z.shape[0]
     ng = nlp.g.shape[0]
@@ -64,40 +70,46 @@ def structured_derivatives(nlp: NLP, *, parallel: int = 1) -> dict[str, ca.Funct
     w_of_z = nlp.node_inputs(zs)
     a_fn = ca.Function("A", [zs], [ca.jacobian(w_of_z, zs)])
     a = a_fn(np.zeros(nz))
-    if not isinstance(a, ca.DM):  # pragma: no cover - CasADi returns DM for DM input
-        a = ca.DM(a)
     probe = np.linspace(-1.0, 1.0, nz)
     if float(ca.norm_inf(a_fn(probe) - a)) != 0.0 or float(
         ca.norm_inf(nlp.node_inputs(probe) - ca.mtimes(a, probe))
     ) > 1e-12 * max(1.0, float(np.abs(probe).max())):
         raise ValueError("the node inputs of the transcription are not linear in z")
 
-    # One node, symbolically: the inputs as one vector, y, dy/dw, d2(mu'y)/dw2.
-    scalar = ca.SX if node.is_a("SXFunction") else ca.MX
-    w = scalar.sym("w", nw)
-    mu = scalar.sym("mu", ny)
-    offsets = [0]
-    for i in range(node.n_in()):
-        offsets.append(offsets[-1] + node.numel_in(i))
-    args = [ca.reshape(w[offsets[i] : offsets[i + 1]], node.size_in(i)) for i in range(node.n_in())]
-    y = node(*args)
+    # One node, symbolically (node_function builds it from SX): the inputs as one
+    # vector, y and dy/dw (d2(mu'y)/dw2 below, when the Hessian is wanted).
+    w = ca.SX.sym("w", nw)
+    y = node(*ca.vertsplit(w, offsets))
     node_w = ca.Function("node_w", [w], [y])
     node_jac = ca.Function("node_jac", [w], [ca.jacobian(y, w)])
-    node_hess = ca.Function("node_hess", [w, mu], [ca.hessian(ca.dot(mu, y), w)[0]])
 
     def mapped(fn: ca.Function) -> ca.Function:
         if parallel > 1:
             return fn.map(n_nodes, "thread", parallel)
         return fn.map(n_nodes)
 
-    # The outer function's own derivatives (no model in that graph).
+    # The outer function's own derivatives (no model in that graph), and the NLP's
+    # functions of z assembled from them and the mapped node derivatives.
     ys = ca.MX.sym("Y", ny * n_nodes)
-    lam_f = ca.MX.sym("lam_f")
-    lam_g = ca.MX.sym("lam_g", ng)
     f_outer, g_outer = nlp.outer(zs, ys)[:2]
     outer_jac = ca.Function(
         "outer_jac", [zs, ys], [g_outer, ca.jacobian(g_outer, zs), ca.jacobian(g_outer, ys)]
     )
+    p = ca.MX.sym("p", 0)
+    w_all = ca.reshape(ca.mtimes(a, zs), nw, n_nodes)
+    y_all = ca.vec(mapped(node_w)(w_all))
+    y_z = ca.mtimes(_blockdiag(mapped(node_jac)(w_all), nw, n_nodes), a)
+    g, g_z, g_y = outer_jac(zs, y_all)
+    jac_g = ca.Function(
+        "nlp_jac_g", [zs, p], [g, g_z + ca.mtimes(g_y, y_z)], ["x", "p"], ["g", "jac_g_x"]
+    )
+    if not hessian:
+        return {"jac_g": jac_g}
+
+    mu = ca.SX.sym("mu", ny)
+    node_hess = ca.Function("node_hess", [w, mu], [ca.hessian(ca.dot(mu, y), w)[0]])
+    lam_f = ca.MX.sym("lam_f")
+    lam_g = ca.MX.sym("lam_g", ng)
     lag = lam_f * f_outer + ca.dot(lam_g, g_outer)
     grad_z = ca.gradient(lag, zs)
     grad_y = ca.gradient(lag, ys)
@@ -106,25 +118,10 @@ def structured_derivatives(nlp: NLP, *, parallel: int = 1) -> dict[str, ca.Funct
         [zs, ys, lam_f, lam_g],
         [grad_y, ca.jacobian(grad_z, zs), ca.jacobian(grad_z, ys), ca.jacobian(grad_y, ys)],
     )
-
-    # The NLP's functions of z.
-    x = ca.MX.sym("x", nz)
-    p = ca.MX.sym("p", 0)
-    w_all = ca.reshape(ca.mtimes(a, x), nw, n_nodes)
-    y_all = ca.vec(mapped(node_w)(w_all))
-    y_z = ca.mtimes(_blockdiag(mapped(node_jac)(w_all), nw, n_nodes), a)
-
-    g, g_z, g_y = outer_jac(x, y_all)
-    jac_g = ca.Function(
-        "nlp_jac_g", [x, p], [g, g_z + ca.mtimes(g_y, y_z)], ["x", "p"], ["g", "jac_g_x"]
-    )
-
-    lf = ca.MX.sym("lam_f")
-    lg = ca.MX.sym("lam_g", ng)
-    mu_all, h_zz, h_zy, h_yy = outer_hess(x, y_all, lf, lg)
+    mu_all, h_zz, h_zy, h_yy = outer_hess(zs, y_all, lam_f, lam_g)
     h_nodes = mapped(node_hess)(w_all, ca.reshape(mu_all, ny, n_nodes))
     cross = ca.mtimes(h_zy, y_z)
-    hessian = (
+    hessian_lag = (
         h_zz
         + cross
         + cross.T
@@ -133,8 +130,8 @@ def structured_derivatives(nlp: NLP, *, parallel: int = 1) -> dict[str, ca.Funct
     )
     hess_lag = ca.Function(
         "nlp_hess_l",
-        [x, p, lf, lg],
-        [ca.triu(hessian)],
+        [zs, p, lam_f, lam_g],
+        [ca.triu(hessian_lag)],
         ["x", "p", "lam_f", "lam_g"],
         ["triu_hess_gamma_x_x"],
     )

@@ -275,10 +275,9 @@ def solve(
         "expand": solver.expand,
     }
     if solver.derivatives == "structured" and not solver.expand:
-        derivatives = structured_derivatives(nlp, parallel=solver.threads)
-        options["jac_g"] = derivatives["jac_g"]
-        if solver.hessian == "exact":
-            options["hess_lag"] = derivatives["hess_lag"]
+        options.update(
+            structured_derivatives(nlp, parallel=solver.threads, hessian=solver.hessian == "exact")
+        )
     callback = None
     if progress is not None:
         callback = _IterationCallback(nlp.z.shape[0], nlp.g.shape[0], progress)

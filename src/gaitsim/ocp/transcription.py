@@ -56,6 +56,7 @@ __all__ = [
     "NLP",
     "transcribe",
     "node_function",
+    "node_input_offsets",
 ]
 
 
@@ -134,8 +135,13 @@ class NLP:
     ``f(z), g(z) = outer(z, vec(node.map(W(z))))``."""
 
 
-def _input_offsets(nx: int, nu: int, npar: int) -> list[int]:
-    return [0, nx, nx + nu, nx + nu + npar, nx + nu + npar + 1]
+def node_input_offsets(node: ca.Function) -> list[int]:
+    """Where each input of ``node`` (``x, u, p, t``) starts in their stacked column ``w``,
+    and where the last ends: offsets for :func:`casadi.vertsplit`."""
+    offsets = [0]
+    for i in range(node.n_in()):
+        offsets.append(offsets[-1] + node.numel_in(i))
+    return offsets
 
 
 def node_function(problem: OptimalControlProblem) -> tuple[ca.Function, dict[str, slice]]:
@@ -298,7 +304,7 @@ def transcribe(problem: OptimalControlProblem, transcription: Transcription) -> 
         ["f", "g", *(f"term_{k}" for k in range(len(terms)))],
     )
     node_input_fn = ca.Function("node_inputs", [z], [ca.vec(node_inputs)], ["z"], ["W"])
-    y_all = node.map(n_nodes)(*ca.vertsplit(node_inputs, _input_offsets(nx, nu, npar)))
+    y_all = node.map(n_nodes)(*ca.vertsplit(node_inputs, node_input_offsets(node)))
     f_expr, g_expr, *term_exprs = outer(z, ca.vec(y_all))
     terms = dict(zip(terms.keys(), term_exprs, strict=True))
 
