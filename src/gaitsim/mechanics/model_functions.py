@@ -282,6 +282,17 @@ class ModelFunctions:
         return _activation_rate(self.model.muscles)
 
     @cached_property
+    def metabolic_rate(self) -> ca.Function:
+        """``(q, qd, e, a) -> (activation_heat_rate, maintenance_heat_rate,
+        shortening_heat_rate, mechanical_work_rate, total, total_sum)``: smoothed
+        Bhargava et al. (2004) metabolic rates (W) with default slow-twitch ratios and
+        settings, rigid tendons only; see
+        :func:`gaitsim.mechanics.metabolics.metabolic_rate_function`."""
+        from gaitsim.mechanics.metabolics import metabolic_rate_function
+
+        return metabolic_rate_function(self)
+
+    @cached_property
     def implicit_dynamics(self) -> ca.Function:
         """``(q, qd, qdd, a, f_t, df_t, u) -> (skeleton_residual n_q, muscle_residual n_m)``.
 
