@@ -329,6 +329,12 @@ def simulate_predict(
     grf_limit_penalty: Annotated[
         str, typer.Option(help="How the excess over the GRF limit costs: 'squared' or 'linear'.")
     ] = "squared",
+    head_stability_weight: Annotated[
+        float, typer.Option(help="Weight of the head-stability goal (head acceleration); 0: off.")
+    ] = 0.0,
+    metabolic_weight: Annotated[
+        float, typer.Option(help="Weight of the metabolic-energy goal (Bhargava 2004); 0: off.")
+    ] = 0.0,
     normative: Annotated[
         Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
     ] = None,
@@ -353,6 +359,8 @@ def simulate_predict(
                     grf_limit=grf_limit,
                     grf_limit_weight=grf_limit_weight,
                     grf_limit_penalty=grf_limit_penalty,
+                    head_stability_weight=head_stability_weight,
+                    metabolic_weight=metabolic_weight,
                 ),
                 transcription=_transcription(scheme, mesh),
                 solver=Ipopt(

@@ -139,3 +139,22 @@ def test_simulate_refuses_an_unknown_grf_penalty(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "grf_limit_penalty must be 'squared' or 'linear'" in result.output
     assert not (out / "states.sto").exists()
+
+
+def test_simulate_predict_passes_the_optional_goals(tmp_path: Path, monkeypatch) -> None:
+    """--head-stability-weight and --metabolic-weight reach the walking problem."""
+    import gaitsim.simulate.predict as predict
+    from gaitsim.ocp import ProblemError
+
+    seen = {}
+
+    def capture(model, *, spec, **kwargs):  # type: ignore[no-untyped-def]
+        seen["spec"] = spec
+        raise ProblemError("captured")
+
+    monkeypatch.setattr(predict, "predict_walking", capture)
+    args = ["simulate", "predict", "--head-stability-weight", "10", "--metabolic-weight", "0.5"]
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "run")])
+    assert result.exit_code == 1 and "captured" in result.output
+    assert seen["spec"].head_stability_weight == 10.0
+    assert seen["spec"].metabolic_weight == 0.5

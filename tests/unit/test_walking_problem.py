@@ -159,3 +159,92 @@ def test_grf_limit_goal_penalises_each_foot_above_the_limit(shipped_stride) -> N
         g.name != "ground reaction force limit"
         for g in walking_problem(model, WalkingSpec(grf_limit_weight=0.0), functions)[0].goals
     )
+
+
+def test_head_stability_goal_is_the_squared_head_acceleration_in_g(gait2d_problem) -> None:
+    """The integrand against central differences of the head point's ground position.
+
+    The position comes from the body poses (no differentiation by CasADi); the goal's
+    acceleration from symbolic derivatives of the same kinematics, evaluated with the
+    coordinates' speeds and accelerations. Along a smooth motion q(t) = q0 + A sin(w t)
+    both must agree to the differencing error.
+    """
+    model, functions, _, _ = gait2d_problem
+    location = np.array([0.01, 0.6, 0.0])
+    spec = WalkingSpec(head_stability_weight=1.0, head_location=tuple(location))
+    problem, layout = walking_problem(model, spec, functions)
+    goal = next(g for g in problem.goals if g.name == "head stability")
+    nq, nm = layout.n_q, len(layout.muscles)
+    rng = np.random.default_rng(3)
+    q0 = np.array([c.default for c in model.coordinates]) + 0.1 * rng.standard_normal(nq)
+    amplitude, omega = 0.2 * rng.standard_normal(nq), 2 * np.pi * 1.1
+    torso = [b.name for b in model.bodies].index("torso")
+
+    def head(t: float) -> np.ndarray:
+        positions, rotations = functions.body_poses(q0 + amplitude * np.sin(omega * t))
+        r = np.asarray(rotations)[:, 3 * torso : 3 * torso + 3]
+        return np.asarray(positions)[:, torso] + r @ location
+
+    h = 1e-3
+    for t in (0.05, 0.3, 0.71):
+        q = q0 + amplitude * np.sin(omega * t)
+        qd = amplitude * omega * np.cos(omega * t)
+        qdd = -amplitude * omega**2 * np.sin(omega * t)
+        x = np.concatenate([q, qd, np.full(nm, 0.1)])
+        u = np.zeros(len(layout.control_names))
+        u[nm : nm + nq] = qdd
+        expected = (head(t + h) - 2 * head(t) + head(t - h)) / h**2 / 9.80665
+        value = float(goal.integrand(x, u, np.zeros(0)))
+        assert expected[:2] @ expected[:2] > 0.01  # the head does accelerate: not vacuous
+        # Central differences err by h^2/12 * x'''' ~ 1e-7 * (w^4 * 1 m) ~ 3e-4 g here;
+        # relative 1e-4 of a value of order 0.1-1 g^2 covers it with margin.
+        assert value == pytest.approx(expected[:2] @ expected[:2], rel=1e-4)
+    with pytest.raises(ValueError, match="head_body 'skull'"):
+        walking_problem(model, WalkingSpec(head_stability_weight=1.0, head_body="skull"), functions)
+    assert all(g.name != "head stability" for g in walking_problem(model, None, functions)[0].goals)
+
+
+def test_metabolic_goal_is_the_muscles_metabolic_power_per_body_mass(shipped_stride) -> None:
+    """The goal's integrand against the numpy path of the Bhargava model on the stride.
+
+    Excitations and activations differ along the stride, so a goal that read one for the
+    other (or the wrong slice of the state) would not match.
+    """
+    from gaitsim.mechanics.metabolics import bhargava2004_rates, muscle_mass, slow_twitch_ratios
+    from gaitsim.mechanics.model_functions import muscle_parameters
+    from gaitsim.mechanics.muscle import rigid_tendon_state
+
+    model, functions, stride = shipped_stride("forward")
+    problem, layout = walking_problem(model, WalkingSpec(metabolic_weight=1.0), functions)
+    goal = next(g for g in problem.goals if g.name == "metabolic energy")
+    nm = len(layout.muscles)
+    ratios = slow_twitch_ratios(model.muscle_names)
+    assert np.abs(stride.excitations - stride.activations).max() > 0.05  # not vacuous
+    for k in range(0, len(stride.time), 7):
+        x = np.concatenate([stride.q[k], stride.qd[k], stride.activations[k]])
+        u = np.zeros(len(layout.control_names))
+        u[:nm] = stride.excitations[k]
+        lmt = np.asarray(functions.muscle_tendon_lengths(stride.q[k])).ravel()
+        vmt = np.asarray(functions.lengthening_velocities(stride.q[k], stride.qd[k])).ravel()
+        total = 0.0
+        for i, muscle in enumerate(model.muscles):
+            p = muscle_parameters(muscle)
+            s = rigid_tendon_state(p, lmt[i], vmt[i], stride.activations[k, i])
+            total += float(
+                bhargava2004_rates(
+                    stride.excitations[k, i],
+                    stride.activations[k, i],
+                    s.norm_fiber_length,
+                    s.fiber_velocity,
+                    s.active_fiber_force,
+                    s.passive_fiber_force,
+                    s.active_force_length_multiplier,
+                    p.max_isometric_force,
+                    muscle_mass(p.max_isometric_force, p.optimal_fiber_length),
+                    ratios[i],
+                ).total
+            )
+        # The same equations by CasADi and by numpy: rounding-level agreement.
+        assert float(goal.integrand(x, u, np.zeros(0))) == pytest.approx(
+            total / model.total_mass, rel=1e-9
+        )

@@ -27,7 +27,9 @@ Goals
     ``ReactionForceMeasure``, whose gait examples penalise forces above 1.5 BW;
     Geijtenbeek 2019), all integrated and divided by the distance travelled; for
     tracking, the squared errors of coordinates (and ground reaction forces) divided by
-    the duration.
+    the duration. Optional (weight 0 by default): head stability, the squared
+    acceleration of a point at the head (Veerkamp et al. 2021), and metabolic energy, the
+    smoothed Bhargava et al. (2004) model as in PredSim (Falisse et al. 2019).
 Constraints
     average speed ``(x_pelvis(T) - x_pelvis(0)) / T = speed`` (negative: backward);
     periodicity with left/right mirroring over half a gait cycle
@@ -47,6 +49,14 @@ References
   biological motion. J Open Source Softw 4(38):1421; SCONE's ``ReactionForceMeasure``
   ("penalizes ground reaction forces above a certain threshold"), used with
   ``max = 1.5`` and ``weight = 10`` in its gait measures.
+* Menz HB, Lord SR, Fitzpatrick RC (2003). Acceleration patterns of the head and pelvis
+  when walking on level and irregular surfaces. Gait Posture 18(1):35-46.
+* Veerkamp K, Waterval NFJ, Geijtenbeek T, Carty CP, Lloyd DG, Harlaar J, van der Krogt
+  MM (2021). Evaluating cost function criteria in predicting healthy gait. J Biomech
+  123:110530 (head stability, foot-ground impact and cost of transport among the
+  criteria).
+* Bhargava LJ, Pandy MG, Anderson FC (2004). A phenomenological model for estimating
+  metabolic energy consumption in muscle contraction. J Biomech 37(1):81-88.
 * Winter DA (2009). Biomechanics and Motor Control of Human Movement, 4th ed. Wiley.
 """
 
@@ -119,6 +129,21 @@ class WalkingSpec:
         above the limit; SCONE's range penalties offer both). On gait2d at 1.3 m/s the
         linear form lowered the heel-strike peak from 1.76 to 1.53 BW with every other
         gait criterion still met (docs/walking_simulation.md, measured 2026-11-21).
+    head_stability_weight, head_body, head_location
+        Weight of a head-stability goal (0, the default, leaves it out): the squared
+        acceleration of a point on ``head_body`` at ``head_location`` (m, in that body's
+        frame) in the sagittal plane, in g. People keep the head steady when they walk
+        (Menz et al. 2003), and head stability is one of the criteria of Veerkamp et al.
+        (2021) for predicting gait. The default point lies 0.6 m above the lumbar joint in
+        the torso of the OpenSim gait models, about where the head's centre is for their
+        1.8 m subject (0.35 of body height above the lumbosacral joint; Winter 2009's
+        segment proportions).
+    metabolic_weight
+        Weight of the metabolic energy goal (0, the default, leaves it out): the muscles'
+        metabolic power of the smoothed Bhargava et al. (2004) model
+        (:mod:`gaitsim.mechanics.metabolics`) per body mass, integrated and divided by the
+        distance travelled, i.e. the muscles' metabolic cost of transport (J/(kg m)), as
+        in PredSim (Falisse et al. 2019). Rigid tendons only.
     tracking
         Reference coordinates to track (a :class:`TrackingReference`), or None for a
         predictive simulation.
@@ -150,6 +175,10 @@ class WalkingSpec:
     grf_limit: float = 1.5
     grf_limit_weight: float = 10.0
     grf_limit_penalty: str = "squared"
+    head_stability_weight: float = 0.0
+    head_body: str = "torso"
+    head_location: tuple[float, float, float] = (0.0, 0.6, 0.0)
+    metabolic_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.grf_limit_penalty not in ("squared", "linear"):
@@ -305,6 +334,36 @@ def _grf_limit_goal(
     )
 
 
+def _head_stability_goal(
+    model: Model,
+    f: ModelFunctions,
+    spec: WalkingSpec,
+    x: ca.SX,
+    u: ca.SX,
+    p: ca.SX,
+    distance: ca.Function,
+) -> IntegralGoal:
+    """Squared acceleration of the head point (``spec.head_body``, ``spec.head_location``)
+    in the sagittal plane, in g."""
+    if spec.head_body not in {b.name for b in model.bodies}:
+        raise ProblemError(
+            f"head_body {spec.head_body!r} is not a body of model {model.name!r} "
+            f"(bodies: {', '.join(b.name for b in model.bodies)})"
+        )
+    sk = f.skeleton
+    nq, nm = len(model.coordinate_names), len(model.muscles)
+    head = sk.acceleration(sk.point(spec.head_body, spec.head_location))
+    acceleration = ca.Function("head_acceleration", [sk.q, sk.qd, sk.qdd], [head])
+    g = float(np.linalg.norm(model.gravity))
+    a = acceleration(x[:nq], x[nq : 2 * nq], u[nm : nm + nq]) / g
+    return IntegralGoal(
+        name="head stability",
+        weight=spec.head_stability_weight,
+        normalize_by_distance=distance,
+        integrand=ca.Function("head_stability", [x, u, p], [a[0] ** 2 + a[1] ** 2]),
+    )
+
+
 def walking_problem(
     model: Model, spec: WalkingSpec | None = None, functions: ModelFunctions | None = None
 ) -> tuple[OptimalControlProblem, WalkingLayout]:
@@ -387,6 +446,18 @@ def walking_problem(
     )
     if spec.grf_limit_weight > 0.0 and model.contact_spheres:
         goals.append(_grf_limit_goal(model, f, spec, x, u, p, distance))
+    if spec.metabolic_weight > 0.0:
+        rate = f.metabolic_rate(q, qd, e, a)[-1] / model.total_mass
+        goals.append(
+            IntegralGoal(
+                name="metabolic energy",
+                weight=spec.metabolic_weight,
+                normalize_by_distance=distance,
+                integrand=ca.Function("metabolic", [x, u, p], [rate]),
+            )
+        )
+    if spec.head_stability_weight > 0.0:
+        goals.append(_head_stability_goal(model, f, spec, x, u, p, distance))
     if spec.tracking is not None:
         goals.extend(spec.tracking.goals(model, f, layout, x, u, p))
 
