@@ -108,7 +108,7 @@ import casadi as ca
 import numpy as np
 
 from gaitsim.errors import ModelError
-from gaitsim.mechanics.muscle import Value, rigid_tendon_state
+from gaitsim.mechanics.muscle import Value, compliant_tendon_state_implicit, rigid_tendon_state
 from gaitsim.model.description import TendonModel
 
 if TYPE_CHECKING:
@@ -607,13 +607,19 @@ def metabolic_rate_function(
     slow_twitch: np.ndarray | None = None,
     settings: BhargavaSettings | None = None,
 ) -> ca.Function:
-    """``(q, qd, e, a) -> (activation_heat_rate, ..., total, total_sum)`` for a model.
+    """``(q, qd, e, a, f_t, df_t) -> (activation_heat_rate, ..., total, total_sum)``.
 
     Per-muscle rates (n_m each, ``model.muscle_names`` order, W) of
-    :func:`bhargava2004_rates` with rigid-tendon muscle states
-    (:func:`~gaitsim.mechanics.muscle.rigid_tendon_state` of the paths'
-    ``muscle_tendon_lengths`` and ``lengthening_velocities``), and ``total_sum`` (1 x 1),
-    the sum of the muscles' totals (no basal rate). Muscle masses from :func:`muscle_mass`.
+    :func:`bhargava2004_rates`, and ``total_sum`` (1 x 1), the sum of the muscles' totals
+    (no basal rate). Muscle masses from :func:`muscle_mass`. The fibre state of a
+    rigid-tendon muscle comes from :func:`~gaitsim.mechanics.muscle.rigid_tendon_state`
+    of the paths' ``muscle_tendon_lengths`` and ``lengthening_velocities``; that of a
+    compliant-tendon muscle from
+    :func:`~gaitsim.mechanics.muscle.compliant_tendon_state_implicit` with its normalised
+    tendon force ``f_t`` and force derivative ``df_t`` (De Groote et al. 2016's states and
+    controls; entries of rigid-tendon muscles are ignored). For a compliant muscle the
+    result is that of the fibre state consistent with ``f_t`` only where the
+    fibre-tendon equilibrium holds, as it does along a solved trajectory.
 
     Parameters
     ----------
@@ -627,26 +633,17 @@ def metabolic_rate_function(
     Returns
     -------
     casadi.Function
-        Inputs ``q``, ``qd`` (n_q), ``e``, ``a`` (n_m).
+        Inputs ``q``, ``qd`` (n_q), ``e``, ``a``, ``f_t``, ``df_t`` (n_m).
 
     Raises
     ------
     ModelError
-        If a muscle has a compliant tendon (its fibre state needs the tendon-force state,
-        which these inputs do not carry), naming the muscle; or if ``slow_twitch`` has the
-        wrong length or values outside [0, 1].
+        If ``slow_twitch`` has the wrong length or values outside [0, 1].
     """
     from gaitsim.mechanics.model_functions import muscle_parameters
 
     model = functions.model
     muscles = model.muscles
-    for i, m in enumerate(muscles):
-        if m.tendon is not TendonModel.RIGID:
-            raise ModelError(
-                f"muscles[{i}] ({m.name})",
-                "metabolic_rate_function supports rigid tendons only; this muscle has a "
-                f"{m.tendon.value} tendon",
-            )
     n = len(muscles)
     ratios = slow_twitch_ratios(model.muscle_names) if slow_twitch is None else slow_twitch
     ratios = np.asarray(ratios, dtype=float).reshape(-1)
@@ -656,12 +653,16 @@ def metabolic_rate_function(
     n_q = functions.n_q
     q, qd = ca.SX.sym("q", n_q), ca.SX.sym("qd", n_q)
     exc, act = ca.SX.sym("e", n), ca.SX.sym("a", n)
+    ft, dft = ca.SX.sym("f_t", n), ca.SX.sym("df_t", n)
     lmt = functions.muscle_tendon_lengths(q)
     vmt = functions.lengthening_velocities(q, qd)
     columns: list[list[Any]] = [[] for _ in _OUTPUT_NAMES]
     for i, m in enumerate(muscles):
         p = muscle_parameters(m)
-        state = rigid_tendon_state(p, lmt[i], vmt[i], act[i])
+        if m.tendon is TendonModel.RIGID:
+            state = rigid_tendon_state(p, lmt[i], vmt[i], act[i])
+        else:
+            state = compliant_tendon_state_implicit(p, lmt[i], vmt[i], act[i], ft[i], dft[i])
         rates = bhargava2004_rates(
             exc[i],
             act[i],
@@ -681,8 +682,8 @@ def metabolic_rate_function(
     total_sum = ca.sum1(outputs[-1]) if n else ca.SX(1, 1)
     return ca.Function(
         "metabolic_rate",
-        [q, qd, exc, act],
+        [q, qd, exc, act, ft, dft],
         [*outputs, total_sum],
-        ["q", "qd", "e", "a"],
+        ["q", "qd", "e", "a", "f_t", "df_t"],
         [*_OUTPUT_NAMES, "total_sum"],
     )

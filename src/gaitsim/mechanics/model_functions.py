@@ -283,10 +283,11 @@ class ModelFunctions:
 
     @cached_property
     def metabolic_rate(self) -> ca.Function:
-        """``(q, qd, e, a) -> (activation_heat_rate, maintenance_heat_rate,
+        """``(q, qd, e, a, f_t, df_t) -> (activation_heat_rate, maintenance_heat_rate,
         shortening_heat_rate, mechanical_work_rate, total, total_sum)``: smoothed
         Bhargava et al. (2004) metabolic rates (W) with default slow-twitch ratios and
-        settings, rigid tendons only; see
+        settings (``f_t``, ``df_t``: normalised tendon force and its rate, used by
+        compliant-tendon muscles only); see
         :func:`gaitsim.mechanics.metabolics.metabolic_rate_function`."""
         from gaitsim.mechanics.metabolics import metabolic_rate_function
 

@@ -143,7 +143,7 @@ class WalkingSpec:
         metabolic power of the smoothed Bhargava et al. (2004) model
         (:mod:`gaitsim.mechanics.metabolics`) per body mass, integrated and divided by the
         distance travelled, i.e. the muscles' metabolic cost of transport (J/(kg m)), as
-        in PredSim (Falisse et al. 2019). Rigid tendons only.
+        in PredSim (Falisse et al. 2019).
     tracking
         Reference coordinates to track (a :class:`TrackingReference`), or None for a
         predictive simulation.
@@ -447,7 +447,7 @@ def walking_problem(
     if spec.grf_limit_weight > 0.0 and model.contact_spheres:
         goals.append(_grf_limit_goal(model, f, spec, x, u, p, distance))
     if spec.metabolic_weight > 0.0:
-        rate = f.metabolic_rate(q, qd, e, a)[-1] / model.total_mass
+        rate = f.metabolic_rate(q, qd, e, a, ft, dft)[-1] / model.total_mass
         goals.append(
             IntegralGoal(
                 name="metabolic energy",
