@@ -84,6 +84,8 @@ def main() -> None:
             effort_weight=10.0,
             acceleration_weight=1e-3,
             grf_limit_weight=0.0,
+            head_stability_weight=0.0,
+            metabolic_weight=0.0,
         )
         prediction = predict_walking(
             tracking.model,

@@ -86,6 +86,39 @@ def corrupt() -> Callable[[st.DataObject, bytes], bytes]:
 
 
 @pytest.fixture(scope="session")
+def effort_only_stride():  # type: ignore[no-untyped-def]
+    """``(model, functions, result)``: a forward stride (1.3 m/s) whose muscles minimise
+    effort alone.
+
+    ``tests/data/gait2d_forward_effort_only.sto`` is the forward guess gaitsim shipped
+    before head stability and metabolic energy joined the walking goals (effort, joint
+    accelerations and a squared GRF limit at 1.5 BW; computed from the data-free guess by
+    ``tools/make_initial_guesses.py``). Tests with a known answer that depends on the
+    objective (the muscle-redundancy solve recovers a minimum-effort stride's
+    excitations) use it.
+    """
+    from gaitsim.mechanics.model_functions import build
+    from gaitsim.model.builtin import load_builtin
+    from gaitsim.simulate.guesses import load_trajectory
+    from gaitsim.simulate.stride import stride_result
+    from gaitsim.simulate.walking import WalkingSpec, walking_problem
+
+    model = load_builtin("gait2d")
+    functions = build(model)
+    spec = WalkingSpec(
+        speed=1.3,
+        head_stability_weight=0.0,
+        metabolic_weight=0.0,
+        grf_limit=1.5,
+        grf_limit_penalty="squared",
+    )
+    _, layout = walking_problem(model, spec, functions)
+    path = Path(__file__).with_name("data") / "gait2d_forward_effort_only.sto"
+    trajectory = load_trajectory(path)
+    return model, functions, stride_result(model, functions, layout, spec, trajectory)
+
+
+@pytest.fixture(scope="session")
 def shipped_stride():  # type: ignore[no-untyped-def]
     """Make the full stride of a walking solution shipped with gaitsim, without solving.
 

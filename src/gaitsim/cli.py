@@ -321,20 +321,24 @@ def simulate_predict(
         typer.Option(help="Threads for the collocation points' functions (default: all cores)."),
     ] = None,
     grf_limit: Annotated[
-        float, typer.Option(help="Vertical GRF per foot (body weights) above which it costs.")
-    ] = 1.5,
+        float | None,
+        typer.Option(help="Vertical GRF per foot (body weights) above which it costs [1.3]."),
+    ] = None,
     grf_limit_weight: Annotated[
-        float, typer.Option(help="Weight of the GRF-limit goal; 0 turns it off.")
-    ] = 10.0,
+        float | None, typer.Option(help="Weight of the GRF-limit goal; 0 turns it off [10].")
+    ] = None,
     grf_limit_penalty: Annotated[
-        str, typer.Option(help="How the excess over the GRF limit costs: 'squared' or 'linear'.")
-    ] = "squared",
+        str | None,
+        typer.Option(help="How the excess over the GRF limit costs: 'linear' or 'squared'."),
+    ] = None,
     head_stability_weight: Annotated[
-        float, typer.Option(help="Weight of the head-stability goal (head acceleration); 0: off.")
-    ] = 0.0,
+        float | None,
+        typer.Option(help="Weight of the head-stability goal (head acceleration); 0: off [5]."),
+    ] = None,
     metabolic_weight: Annotated[
-        float, typer.Option(help="Weight of the metabolic-energy goal (Bhargava 2004); 0: off.")
-    ] = 0.0,
+        float | None,
+        typer.Option(help="Weight of the metabolic-energy goal (Bhargava 2004); 0: off [0.5]."),
+    ] = None,
     normative: Annotated[
         Path | None, typer.Option(help="Normative curves (Winter CSV or gaitsim CSV).")
     ] = None,
@@ -346,6 +350,15 @@ def simulate_predict(
     from gaitsim.simulate.predict import predict_walking
     from gaitsim.simulate.walking import WalkingSpec
 
+    # Options left out keep WalkingSpec's defaults (one place for them).
+    options = {
+        "grf_limit": grf_limit,
+        "grf_limit_weight": grf_limit_weight,
+        "grf_limit_penalty": grf_limit_penalty,
+        "head_stability_weight": head_stability_weight,
+        "metabolic_weight": metabolic_weight,
+    }
+    goals = {name: value for name, value in options.items() if value is not None}
     label = f"{speed:+.2f}".replace("+", "p").replace("-", "m").replace(".", "_")
     output = output or Path("runs") / f"predict_{label}"
     _check_output(output, force)
@@ -354,14 +367,7 @@ def simulate_predict(
             f"Predicting walking at {speed:+.2f} m/s ({model}, {mesh} intervals)",
             lambda progress: predict_walking(
                 model,
-                spec=WalkingSpec(
-                    speed=speed,
-                    grf_limit=grf_limit,
-                    grf_limit_weight=grf_limit_weight,
-                    grf_limit_penalty=grf_limit_penalty,
-                    head_stability_weight=head_stability_weight,
-                    metabolic_weight=metabolic_weight,
-                ),
+                spec=WalkingSpec(speed=speed, **goals),
                 transcription=_transcription(scheme, mesh),
                 solver=Ipopt(
                     tolerance=tolerance,

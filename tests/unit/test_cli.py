@@ -113,7 +113,9 @@ def test_simulate_predict_from_the_shipped_guess(tmp_path: Path) -> None:
     assert run["solver"]["success"] is True
     assert run["solver"]["settings"]["solver"]["threads"] == 2
     # Every setting of the problem is recorded, so the run can be reproduced.
-    assert run["settings"]["grf_limit"] == 1.5 and run["settings"]["grf_limit_weight"] == 10.0
+    assert run["settings"]["grf_limit"] == 1.3 and run["settings"]["grf_limit_weight"] == 10.0
+    assert run["settings"]["head_stability_weight"] == 5.0
+    assert run["settings"]["metabolic_weight"] == 0.5
     assert run["settings"]["pelvis_tilt"] == [-0.45, -0.10]
     assert (out / "states.sto").exists() and (out / "grf.mot").exists()
     assert (out / "figures" / "joint_angles.png").stat().st_size > 10_000
@@ -158,3 +160,20 @@ def test_simulate_predict_passes_the_optional_goals(tmp_path: Path, monkeypatch)
     assert result.exit_code == 1 and "captured" in result.output
     assert seen["spec"].head_stability_weight == 10.0
     assert seen["spec"].metabolic_weight == 0.5
+
+
+def test_simulate_predict_help_states_the_walking_defaults() -> None:
+    """The options default to WalkingSpec's values; the help quotes them, and must agree."""
+    from gaitsim.simulate.walking import WalkingSpec
+
+    spec = WalkingSpec()
+    result = runner.invoke(app, ["simulate", "predict", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.output.split())
+    for value in (
+        spec.grf_limit,
+        spec.grf_limit_weight,
+        spec.head_stability_weight,
+        spec.metabolic_weight,
+    ):
+        assert f"[{value:g}]" in text

@@ -12,8 +12,10 @@ References used here, all independent of the code under test:
 * an integration: SciPy's ``solve_ivp`` of the activation dynamics driven by the solved
   excitations must reproduce the solved activations to the collocation error, which must
   shrink when the mesh is refined;
-* a known answer: the ``shipped_stride`` fixture is a converged predictive walking
-  simulation of gait2d whose objective was the same integral of squared excitations, with
+* a known answer: the ``effort_only_stride`` fixture is a converged predictive walking
+  simulation of gait2d (the forward guess gaitsim shipped before metabolic energy and
+  head stability joined the walking goals) whose objective was the same integral of
+  squared excitations, with
   the same activation dynamics (trapezoidal collocation, same mesh), the same bounds and
   rigid tendons (its other terms depend on the kinematics only). With its kinematics
   fixed, its excitations and activations are a minimiser of the problem solved here (up
@@ -79,10 +81,12 @@ def stride_trial(model: Model, stride) -> InverseDynamicsResult:  # type: ignore
 
 
 @pytest.fixture(scope="module")
-def solved(shipped_stride):  # type: ignore[no-untyped-def]
-    """``(model, functions, stride, trial, result)``: the default solve of the forward
-    stride (solved once for the module)."""
-    model, functions, stride = shipped_stride("forward")
+def solved(effort_only_stride):  # type: ignore[no-untyped-def]
+    """``(model, functions, stride, trial, result)``: the default solve of a forward
+    stride predicted by minimising effort (solved once for the module); its excitations
+    are the known answer of the muscle-redundancy problem, which the default walking
+    goals (metabolic energy too) would not give."""
+    model, functions, stride = effort_only_stride
     trial = stride_trial(model, stride)
     with warnings.catch_warnings():
         warnings.simplefilter("error", StaticOptimizationWarning)  # nothing to warn about

@@ -121,7 +121,7 @@ def test_shipped_guess_matches_the_problem(gait2d_problem) -> None:
 def test_grf_limit_goal_penalises_each_foot_above_the_limit(shipped_stride) -> None:
     """The goal's integrand against a hand computation from the stride's per-foot GRF."""
     model, functions, stride = shipped_stride("forward")
-    spec = WalkingSpec(speed=1.3, grf_limit=0.8, grf_limit_weight=1.0)
+    spec = WalkingSpec(speed=1.3, grf_limit=0.8, grf_limit_weight=1.0, grf_limit_penalty="squared")
     problem, layout = walking_problem(model, spec, functions)
     goal = next(g for g in problem.goals if g.name == "ground reaction force limit")
     x = np.hstack([stride.q, stride.qd, stride.activations])
@@ -136,7 +136,8 @@ def test_grf_limit_goal_penalises_each_foot_above_the_limit(shipped_stride) -> N
     # Same contact model evaluated by two code paths: rounding-level agreement.
     np.testing.assert_allclose(integrand, expected, rtol=1e-9, atol=1e-12)
     # Far below the limit the smooth penalty vanishes (max(0, x)^2 with a 1e-2 BW blend).
-    high = walking_problem(model, WalkingSpec(grf_limit=10.0, grf_limit_weight=1.0), functions)[0]
+    far = WalkingSpec(grf_limit=10.0, grf_limit_weight=1.0, grf_limit_penalty="squared")
+    high = walking_problem(model, far, functions)[0]
     goal = next(g for g in high.goals if g.name == "ground reaction force limit")
     assert max(float(goal.integrand(xk, u, np.zeros(0))) for xk in x) < 1e-9
     # The linear form: the same smooth max, not squared.
@@ -201,7 +202,8 @@ def test_head_stability_goal_is_the_squared_head_acceleration_in_g(gait2d_proble
         assert value == pytest.approx(expected[:2] @ expected[:2], rel=1e-4)
     with pytest.raises(ValueError, match="head_body 'skull'"):
         walking_problem(model, WalkingSpec(head_stability_weight=1.0, head_body="skull"), functions)
-    assert all(g.name != "head stability" for g in walking_problem(model, None, functions)[0].goals)
+    off = WalkingSpec(head_stability_weight=0.0)
+    assert all(g.name != "head stability" for g in walking_problem(model, off, functions)[0].goals)
 
 
 def test_metabolic_goal_is_the_muscles_metabolic_power_per_body_mass(shipped_stride) -> None:

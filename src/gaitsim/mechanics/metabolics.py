@@ -346,21 +346,14 @@ def _coerce(*values: Any) -> tuple[Any, ...]:
     return tuple(ca.DM(v) if isinstance(v, np.ndarray | list | tuple) else v for v in values)
 
 
-def _tanh(x: Value) -> Value:
-    return ca.tanh(x) if _is_casadi(x) else np.tanh(x)
-
-
-def _sin(x: Value) -> Value:
-    return ca.sin(x) if _is_casadi(x) else np.sin(x)
-
-
-def _cos(x: Value) -> Value:
-    return ca.cos(x) if _is_casadi(x) else np.cos(x)
+def _apply(function: str, x: Value) -> Value:
+    """``casadi.<function>(x)`` for CasADi expressions, ``numpy.<function>(x)`` otherwise."""
+    return getattr(ca if _is_casadi(x) else np, function)(x)
 
 
 def _step(x: Value, steepness: float) -> Value:
     """Smooth Heaviside step ``0.5 + 0.5 tanh(b x)`` (Moco's tanh conditional)."""
-    return 0.5 + 0.5 * _tanh(steepness * x)
+    return 0.5 + 0.5 * _apply("tanh", steepness * x)
 
 
 def _ramp(x: Value, steepness: float) -> Value:
@@ -459,8 +452,8 @@ def bhargava2004_rates(
         slow_twitch_ratio,
     )
     b = s.smoothing
-    slow = ratio * _sin(0.5 * math.pi * e)
-    fast = (1.0 - ratio) * (1.0 - _cos(0.5 * math.pi * e))
+    slow = ratio * _apply("sin", 0.5 * math.pi * e)
+    fast = (1.0 - ratio) * (1.0 - _apply("cos", 0.5 * math.pi * e))
 
     activation_heat = (
         mass * s.activation_heat_decay * (ACTIVATION_HEAT_SLOW * slow + ACTIVATION_HEAT_FAST * fast)

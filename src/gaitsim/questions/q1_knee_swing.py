@@ -225,8 +225,8 @@ def answer(context: QuestionContext) -> Answer:
             "Induced accelerations need a model of foot contact; rolling without slipping is "
             "one documented choice, and at heel strike it differs from the compliant contact "
             "of the simulation.",
-            "One lumped hamstring and one lumped iliopsoas in a planar model; minimum-effort "
-            "walking.",
+            "One lumped hamstring and one lumped iliopsoas in a planar model; walking predicted "
+            "by minimising effort and energy.",
         ),
     )
 

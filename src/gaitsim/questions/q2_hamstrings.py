@@ -290,9 +290,9 @@ def answer(context: QuestionContext) -> Answer:
         limitations=(
             "gait2d lumps semimembranosus, semitendinosus and the long head of biceps femoris "
             "into one biarticular 'hamstrings' muscle and has rigid tendons.",
-            "Minimum-effort prediction: the model's muscles do what is cheapest for this "
-            "criterion, which need not be what people do; a different local optimum of the "
-            "same problem can change small numbers.",
+            "Predicted by minimising effort, metabolic energy and head accelerations: the "
+            "model's muscles do what is cheapest for these criteria, which need not be what "
+            "people do; a different local optimum of the same problem can change small numbers.",
             "A planar model has no frontal-plane hip stabilisation, so gluteus medius/minimus "
             "roles are not represented.",
         ),

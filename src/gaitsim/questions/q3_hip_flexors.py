@@ -292,6 +292,7 @@ def answer(context: QuestionContext) -> Answer:
             "what it does in a movement.",
             "The walking simulations use gait2d, in which psoas and iliacus are one muscle; "
             "the model reports patellofemoral force, not pain.",
-            "Minimum-effort prediction can compensate a weak muscle in ways people do not.",
+            "Prediction by minimising effort and energy can compensate a weak muscle in ways "
+            "people do not.",
         ),
     )

@@ -97,12 +97,16 @@ def track_walking(
         speed = float(columns[FORWARD][-1] - columns[FORWARD][0]) / duration
     # Measured motion decides the pelvis tilt (only the model's own +-0.5 rad bound
     # applies) and the ground reaction forces (no limit on them); the acceleration term is
-    # only a numerical smoothing here, as the tracked motion shapes the accelerations.
+    # only a numerical smoothing here, as the tracked motion shapes the accelerations, and
+    # the prediction's head-stability and metabolic goals are left out (Moco's tracking
+    # example minimises tracking errors and effort only).
     base = spec or WalkingSpec(
         effort_exponent=2.0,
         pelvis_tilt=(-0.5, 0.5),
         acceleration_weight=1e-3,
         grf_limit_weight=0.0,
+        head_stability_weight=0.0,
+        metabolic_weight=0.0,
     )
     spec = dataclasses.replace(base, speed=speed, duration=(duration, duration), tracking=reference)
     functions = build(model)
