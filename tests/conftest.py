@@ -97,14 +97,9 @@ def effort_only_stride():  # type: ignore[no-untyped-def]
     objective (the muscle-redundancy solve recovers a minimum-effort stride's
     excitations) use it.
     """
-    from gaitsim.mechanics.model_functions import build
-    from gaitsim.model.builtin import load_builtin
     from gaitsim.simulate.guesses import load_trajectory
-    from gaitsim.simulate.stride import stride_result
-    from gaitsim.simulate.walking import WalkingSpec, walking_problem
+    from gaitsim.simulate.walking import WalkingSpec
 
-    model = load_builtin("gait2d")
-    functions = build(model)
     spec = WalkingSpec(
         speed=1.3,
         head_stability_weight=0.0,
@@ -112,9 +107,20 @@ def effort_only_stride():  # type: ignore[no-untyped-def]
         grf_limit=1.5,
         grf_limit_penalty="squared",
     )
-    _, layout = walking_problem(model, spec, functions)
     path = Path(__file__).with_name("data") / "gait2d_forward_effort_only.sto"
-    trajectory = load_trajectory(path)
+    return _gait2d_stride(load_trajectory(path), spec)
+
+
+def _gait2d_stride(trajectory, spec):  # type: ignore[no-untyped-def]
+    """``(model, functions, result)``: the full stride of a gait2d walking solution."""
+    from gaitsim.mechanics.model_functions import build
+    from gaitsim.model.builtin import load_builtin
+    from gaitsim.simulate.stride import stride_result
+    from gaitsim.simulate.walking import walking_problem
+
+    model = load_builtin("gait2d")
+    functions = build(model)
+    _, layout = walking_problem(model, spec, functions)
     return model, functions, stride_result(model, functions, layout, spec, trajectory)
 
 
@@ -127,26 +133,18 @@ def shipped_stride():  # type: ignore[no-untyped-def]
     solutions of gaitsim's own walking problem (forward 1.3 m/s, backward -0.8 m/s), so
     their strides are real simulated walking. Results are cached for the session.
     """
-    from gaitsim.mechanics.model_functions import build
-    from gaitsim.model.builtin import load_builtin
     from gaitsim.simulate.guesses import shipped_guess
-    from gaitsim.simulate.stride import stride_result
-    from gaitsim.simulate.walking import WalkingSpec, walking_problem
+    from gaitsim.simulate.walking import WalkingSpec
 
     cache: dict[str, object] = {}
 
     def make(direction: str = "forward"):  # type: ignore[no-untyped-def]
         if direction not in cache:
-            model = load_builtin("gait2d")
-            functions = build(model)
             speed = 1.3 if direction == "forward" else -0.8
             found = shipped_guess("gait2d", speed)
             assert found is not None, "gait2d ships forward and backward guesses"
             trajectory, solved = found
-            spec = WalkingSpec(speed=solved)
-            _, layout = walking_problem(model, spec, functions)
-            result = stride_result(model, functions, layout, spec, trajectory)
-            cache[direction] = (model, functions, result)
+            cache[direction] = _gait2d_stride(trajectory, WalkingSpec(speed=solved))
         return cache[direction]
 
     return make

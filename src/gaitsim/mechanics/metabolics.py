@@ -108,7 +108,12 @@ import casadi as ca
 import numpy as np
 
 from gaitsim.errors import ModelError
-from gaitsim.mechanics.muscle import Value, compliant_tendon_state_implicit, rigid_tendon_state
+from gaitsim.mechanics.muscle import (
+    Value,
+    _is_casadi,
+    compliant_tendon_state_implicit,
+    rigid_tendon_state,
+)
 from gaitsim.model.description import TendonModel
 
 if TYPE_CHECKING:
@@ -332,13 +337,6 @@ class MetabolicRates:
 # --------------------------------------------------------------------------------------
 # Backend helpers
 # --------------------------------------------------------------------------------------
-_CASADI_TYPES = (ca.SX, ca.MX, ca.DM)
-
-
-def _is_casadi(*values: object) -> bool:
-    return any(isinstance(v, _CASADI_TYPES) for v in values)
-
-
 def _coerce(*values: Any) -> tuple[Any, ...]:
     """NumPy arrays for numbers; ``DM`` for arrays mixed with CasADi expressions."""
     if not _is_casadi(*values):
